@@ -1,0 +1,102 @@
+//! `understudy export`: a recording as OpenMetrics text or CSV.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use tracing::info;
+use understudy_store::Recording;
+use understudy_store::export::{Format as StoreFormat, export};
+
+use crate::human;
+use crate::selector::Selector;
+
+const EXAMPLES: &str = "\
+Examples:
+  # load a recording into a real Prometheus
+  understudy export recordings/conflict --format openmetrics --out conflict.om
+  promtool tsdb create-blocks-from openmetrics conflict.om ./data
+
+  # the queue depth, for a spreadsheet
+  understudy export recordings/conflict --format csv --match 'jetstream_consumer_num_pending'";
+
+/// Write a recording's samples as OpenMetrics text (for `promtool tsdb
+/// create-blocks-from openmetrics`) or CSV.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// Recording directory.
+    dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Format,
+    /// Output file; default: standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Only series matching this Prometheus selector, e.g.
+    /// '{namespace="meme-generator"}'. Repeat for the union of several.
+    #[arg(long = "match", value_name = "SELECTOR")]
+    matches: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Openmetrics,
+    Csv,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let selectors: Vec<Selector> = args
+        .matches
+        .iter()
+        .map(|s| Selector::parse(s))
+        .collect::<Result<_>>()?;
+    let rec = Recording::open(&args.dir)
+        .with_context(|| format!("failed to open recording {}", args.dir.display()))?;
+    let format = match args.format {
+        Format::Openmetrics => StoreFormat::OpenMetrics,
+        Format::Csv => StoreFormat::Csv,
+    };
+    let select = |s: &understudy_core::Series| {
+        selectors.is_empty() || selectors.iter().any(|m| m.matches(s))
+    };
+    let stats = match &args.out {
+        Some(path) => {
+            let tmp = path.with_extension("partial");
+            let file = File::create(&tmp)
+                .with_context(|| format!("failed to create {}", tmp.display()))?;
+            let mut out = BufWriter::with_capacity(1 << 20, file);
+            let stats = export(&rec, format, select, &mut out)?;
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("failed to write {}", tmp.display()))?;
+            // A half-written export never carries the final name.
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("failed to rename to {}", path.display()))?;
+            stats
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+            let stats = export(&rec, format, select, &mut out)?;
+            out.flush().context("failed to write to standard output")?;
+            stats
+        }
+    };
+    info!(
+        "exported {} samples of {} series{}",
+        human::count(stats.samples),
+        human::count(stats.series),
+        if stats.skipped_stale > 0 {
+            format!(
+                " ({} staleness markers left out: neither format can express them)",
+                stats.skipped_stale
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! `understudy`: record autoscaling runs, then inspect and export them.
+//!
+//! One module per subcommand; `record` also wires the daemon together.
+
+mod config;
+mod export;
+mod health;
+mod human;
+mod inspect;
+mod record;
+mod selector;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Records and replays autoscaling runs: cluster, queue and metric timelines
+/// on one clock, in Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "understudy", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Record(record::Args),
+    Inspect(inspect::Args),
+    Export(export::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        .with_target(false)
+        .init();
+    let result = match cli.command {
+        Command::Record(args) => record::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Export(args) => export::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! `manifest.json`: what a recording is and which sealed files belong to it.
+//!
+//! Compatibility contract (docs/recording-format.md): readers ignore unknown
+//! fields and keep them when they rewrite the manifest; a newer *minor*
+//! version only adds fields; a newer *major* version is refused with a clear
+//! message.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use understudy_core::Gap;
+
+use crate::error::{IoContext, Result, StoreError, corrupt};
+use crate::fsutil::write_atomic;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The format version this build writes.
+pub const FORMAT_MAJOR: u32 = 1;
+pub const FORMAT_MINOR: u32 = 0;
+pub const TOOL_NAME: &str = "understudy";
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// `MAJOR.MINOR` of the recording format.
+    pub format_version: String,
+    pub tool: Tool,
+    /// Random UUID, fixed when the recording is created.
+    pub id: String,
+    pub name: String,
+    /// Free-form labels, e.g. `scenario=conflict`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// When the first recording session started (ms since the epoch, UTC).
+    pub start_ms: i64,
+    /// When the last session ended; `None` while recording or after a crash
+    /// that has not been repaired.
+    pub end_ms: Option<i64>,
+    /// The effective configuration of every source, secrets redacted.
+    #[serde(default)]
+    pub sources: Vec<SourceInfo>,
+    /// Each run of the recorder into this directory.
+    #[serde(default)]
+    pub sessions: Vec<Session>,
+    /// Sealed segments in the order they were sealed.
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+    /// Fields written by a newer minor version, kept on rewrite.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn current() -> Tool {
+        Tool {
+            name: TOOL_NAME.into(),
+            version: TOOL_VERSION.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    pub name: String,
+    pub config: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub start_ms: i64,
+    /// Last moment known to be recorded: the close, or after a crash the last
+    /// journal flush.
+    pub end_ms: Option<i64>,
+    /// False when the recorder was killed and the journal had to be recovered.
+    pub clean: bool,
+    pub tool_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub seq: u64,
+    /// Earliest and latest sample or object time in the segment.
+    pub min_time_ms: Option<i64>,
+    pub max_time_ms: Option<i64>,
+    pub files: Vec<SegmentFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentFile {
+    /// `samples`, `series` or `objects`.
+    pub table: String,
+    /// Relative to the recording directory, `/`-separated.
+    pub path: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl Manifest {
+    pub fn new(name: &str, labels: BTreeMap<String, String>, now_ms: i64) -> Manifest {
+        Manifest {
+            format_version: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
+            tool: Tool::current(),
+            id: uuid::Uuid::new_v4().to_string(),
+            name: name.into(),
+            labels,
+            start_ms: now_ms,
+            end_ms: None,
+            sources: Vec::new(),
+            sessions: Vec::new(),
+            segments: Vec::new(),
+            gaps: Vec::new(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Reads and checks the manifest of the recording in `dir`.
+    pub fn load(dir: &Path) -> Result<Manifest> {
+        let path = dir.join(MANIFEST_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotARecording {
+                    path: dir.to_owned(),
+                });
+            }
+            Err(e) => return Err(e).io("read", &path),
+        };
+        Self::parse(&bytes, &path)
+    }
+
+    fn parse(bytes: &[u8], path: &Path) -> Result<Manifest> {
+        // The version is checked before the shape, so a future manifest gets
+        // "upgrade understudy" rather than a confusing field error.
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| corrupt(path, format!("not valid JSON: {e}")))?;
+        let version = value
+            .get("format_version")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| corrupt(path, "missing string field `format_version`"))?;
+        let major = parse_major(version).ok_or_else(|| {
+            corrupt(
+                path,
+                format!("format_version {version:?} is not MAJOR.MINOR"),
+            )
+        })?;
+        if major > FORMAT_MAJOR {
+            return Err(StoreError::FutureVersion {
+                path: path.to_owned(),
+                found: version.to_owned(),
+                supported: FORMAT_MAJOR,
+                tool: TOOL_VERSION,
+            });
+        }
+        if major < FORMAT_MAJOR {
+            return Err(corrupt(
+                path,
+                format!("format_version {version} predates format 1"),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| corrupt(path, format!("invalid manifest: {e}")))
+    }
+
+    /// Writes the manifest atomically into `dir`.
+    pub fn store(&self, dir: &Path) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| {
+            corrupt(
+                dir.join(MANIFEST_FILE),
+                format!("cannot serialize manifest: {e}"),
+            )
+        })?;
+        bytes.push(b'\n');
+        write_atomic(&dir.join(MANIFEST_FILE), &bytes)
+    }
+
+    /// Earliest and latest data time over all sealed segments.
+    pub fn data_span(&self) -> Option<(i64, i64)> {
+        let min = self.segments.iter().filter_map(|s| s.min_time_ms).min()?;
+        let max = self.segments.iter().filter_map(|s| s.max_time_ms).max()?;
+        Some((min, max))
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.segments.iter().map(|s| s.seq + 1).max().unwrap_or(1)
+    }
+
+    pub fn has_segment(&self, seq: u64) -> bool {
+        self.segments.iter().any(|s| s.seq == seq)
+    }
+}
+
+fn parse_major(version: &str) -> Option<u32> {
+    let (major, minor) = version.split_once('.')?;
+    minor.parse::<u32>().ok()?;
+    major.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Manifest> {
+        Manifest::parse(json.as_bytes(), Path::new("r/manifest.json"))
+    }
+
+    #[test]
+    fn round_trips_and_keeps_unknown_fields() {
+        let mut m = Manifest::new(
+            "demo",
+            BTreeMap::from([("scenario".into(), "conflict".into())]),
+            5,
+        );
+        m.extra
+            .insert("added_in_1_1".into(), serde_json::json!({"x": 1}));
+        let json = serde_json::to_string(&m).expect("serializes");
+        let back = parse(&json).expect("parses");
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn newer_major_is_refused_with_upgrade_hint() {
+        let err = parse(r#"{"format_version":"2.0","whatever":true}"#).expect_err("refused");
+        let msg = err.to_string();
+        assert!(msg.contains("r/manifest.json"), "{msg}");
+        assert!(
+            msg.contains("format 2.0 is newer") || msg.contains("2.0 is newer"),
+            "{msg}"
+        );
+        assert!(msg.contains("upgrade understudy"), "{msg}");
+    }
+
+    #[test]
+    fn newer_minor_is_read() {
+        let mut m = Manifest::new("demo", BTreeMap::new(), 5);
+        m.format_version = "1.7".into();
+        let mut v = serde_json::to_value(&m).expect("serializes");
+        v["future_field"] = serde_json::json!([1, 2]);
+        let back = parse(&v.to_string()).expect("a newer minor version is readable");
+        assert_eq!(back.extra["future_field"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error() {
+        let msg = parse("{not json").expect_err("refused").to_string();
+        assert!(msg.starts_with("r/manifest.json: not valid JSON"), "{msg}");
+        let msg = parse(r#"{"format_version":"one"}"#)
+            .expect_err("refused")
+            .to_string();
+        assert!(msg.contains("not MAJOR.MINOR"), "{msg}");
+    }
+}

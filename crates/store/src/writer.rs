@@ -1,0 +1,265 @@
+//! Writing a recording: journal first, sealed Parquet segments later.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use understudy_core::{Gap, TimelineBatch};
+
+use crate::error::{Result, StoreError, corrupt};
+use crate::fsutil::{create_dir, try_lock};
+use crate::journal::JournalWriter;
+use crate::manifest::{Manifest, Session, SourceInfo, TOOL_VERSION};
+use crate::recover::{RecoveryReport, recover_locked};
+use crate::segment::SegmentBuffer;
+
+pub const LOCK_FILE: &str = "recording.lock";
+
+/// What the recorder says about a recording when it opens it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingMeta {
+    /// Kept from the first session when the directory already holds a recording.
+    pub name: String,
+    /// Merged into the labels already recorded.
+    pub labels: BTreeMap<String, String>,
+    /// Replaces the source list of earlier sessions.
+    pub sources: Vec<SourceInfo>,
+}
+
+/// When the current segment is sealed into Parquet.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterOptions {
+    /// Wall time a segment stays open.
+    pub segment_ms: i64,
+    /// Samples after which a segment is sealed early, bounding memory.
+    pub max_segment_samples: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            segment_ms: 5 * 60_000,
+            max_segment_samples: 20_000_000,
+        }
+    }
+}
+
+/// Counters of what the writer made durable, for the recorder's health series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub samples_written: u64,
+    pub objects_written: u64,
+    pub journal_bytes: u64,
+    pub segments_sealed: u64,
+    pub segment_bytes: u64,
+    pub last_flush_ms: Option<i64>,
+}
+
+/// Appends timeline batches to a recording directory.
+///
+/// Every batch goes to the journal (durable at the next [`flush`]) and to an
+/// in-memory segment that [`seal`] writes as Parquet files. A writer killed
+/// at any moment loses at most what came after its last flush; opening the
+/// directory again, or [`repair`](crate::repair), recovers the rest.
+///
+/// [`flush`]: RecordingWriter::flush
+/// [`seal`]: RecordingWriter::seal
+#[derive(Debug)]
+pub struct RecordingWriter {
+    dir: PathBuf,
+    _lock: File,
+    manifest: Manifest,
+    journal: JournalWriter,
+    buffer: SegmentBuffer,
+    seq: u64,
+    segment_started_ms: i64,
+    opts: WriterOptions,
+    stats: WriterStats,
+    journal_base: u64,
+}
+
+impl RecordingWriter {
+    /// Creates a recording in `dir`, or continues the one there: an unclean
+    /// earlier session is recovered first, and the time the recorder was not
+    /// running becomes a gap.
+    pub fn open(
+        dir: &Path,
+        meta: RecordingMeta,
+        opts: WriterOptions,
+        now_ms: i64,
+    ) -> Result<(RecordingWriter, Option<RecoveryReport>)> {
+        create_dir(dir)?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = try_lock(&lock_path)?.ok_or(StoreError::Locked {
+            path: dir.to_owned(),
+        })?;
+        let (mut manifest, report) = match Manifest::load(dir) {
+            Ok(mut m) => {
+                let report = recover_locked(dir, &mut m)?;
+                (m, report)
+            }
+            Err(StoreError::NotARecording { .. }) => {
+                if std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0) > 1 {
+                    return Err(corrupt(
+                        dir,
+                        "directory is not empty and holds no manifest.json; refusing to record into it",
+                    ));
+                }
+                (Manifest::new(&meta.name, BTreeMap::new(), now_ms), None)
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(prev) = manifest.sessions.last() {
+            let start = prev.end_ms.unwrap_or(prev.start_ms);
+            let reason = if prev.clean {
+                "recorder was not running"
+            } else {
+                "recorder stopped without closing the recording (killed or crashed); data after its last flush is lost"
+            };
+            manifest.gaps.push(Gap {
+                source: "recorder".into(),
+                start_ms: start,
+                end_ms: Some(now_ms),
+                reason: reason.into(),
+            });
+        }
+        manifest.labels.extend(meta.labels);
+        manifest.sources = meta.sources;
+        manifest.end_ms = None;
+        manifest.sessions.push(Session {
+            start_ms: now_ms,
+            end_ms: None,
+            clean: false,
+            tool_version: TOOL_VERSION.into(),
+        });
+        manifest.store(dir)?;
+        let seq = manifest.next_seq();
+        let journal = JournalWriter::create(dir, seq, now_ms)?;
+        let writer = RecordingWriter {
+            dir: dir.to_owned(),
+            _lock: lock,
+            manifest,
+            journal,
+            buffer: SegmentBuffer::default(),
+            seq,
+            segment_started_ms: now_ms,
+            opts,
+            stats: WriterStats::default(),
+            journal_base: 0,
+        };
+        Ok((writer, report))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            journal_bytes: self.journal_base + self.journal.written(),
+            ..self.stats
+        }
+    }
+
+    /// Adds a batch to the journal and the current segment. Nothing is durable
+    /// before the next [`flush`](Self::flush).
+    pub fn append(&mut self, batch: &TimelineBatch) -> Result<()> {
+        let start = self.buffer.samples();
+        for s in &batch.samples {
+            let (i, new) = self.buffer.intern(&s.series).map_err(|id| {
+                corrupt(
+                    &self.dir,
+                    format!(
+                        "series id {:016x} of {} collides with another series",
+                        id.0, s.series
+                    ),
+                )
+            })?;
+            if new {
+                self.journal.series(&s.series);
+            }
+            self.buffer.push_sample(i, s.timestamp_ms, s.value);
+        }
+        let (idx, ts, vals) = self.buffer.tail(start);
+        if !idx.is_empty() {
+            self.journal.samples(idx, ts, vals);
+        }
+        for o in &batch.objects {
+            self.journal.object(o);
+            self.buffer.objects.push(o.clone());
+        }
+        for g in &batch.gaps {
+            self.journal.gap(g);
+            self.buffer.gaps.push(g.clone());
+        }
+        self.stats.samples_written += batch.samples.len() as u64;
+        self.stats.objects_written += batch.objects.len() as u64;
+        Ok(())
+    }
+
+    /// Makes everything appended so far durable in the journal.
+    pub fn flush(&mut self, now_ms: i64) -> Result<()> {
+        self.journal.flush(now_ms)?;
+        self.stats.last_flush_ms = Some(now_ms);
+        Ok(())
+    }
+
+    /// Whether the current segment is old or large enough to seal.
+    pub fn segment_due(&self, now_ms: i64) -> bool {
+        now_ms - self.segment_started_ms >= self.opts.segment_ms
+            || self.buffer.samples() >= self.opts.max_segment_samples
+    }
+
+    /// Seals the current segment into Parquet, lists it in the manifest and
+    /// starts a new journal. Order matters for crash safety: files, then the
+    /// manifest naming them, then the journal is replaced.
+    pub fn seal(&mut self, now_ms: i64) -> Result<()> {
+        self.flush(now_ms)?;
+        if let Some(segment) = self.buffer.seal(&self.dir, self.seq)? {
+            self.stats.segment_bytes += segment.files.iter().map(|f| f.bytes).sum::<u64>();
+            self.manifest.segments.push(segment);
+            self.stats.segments_sealed += 1;
+        }
+        self.manifest.gaps.append(&mut self.buffer.gaps);
+        if let Some(s) = self.manifest.sessions.last_mut() {
+            s.end_ms = Some(now_ms);
+        }
+        self.manifest.store(&self.dir)?;
+        self.journal_base += self.journal.written();
+        self.seq = self.manifest.next_seq();
+        self.journal = JournalWriter::create(&self.dir, self.seq, now_ms)?;
+        self.buffer = SegmentBuffer::default();
+        self.segment_started_ms = now_ms;
+        Ok(())
+    }
+
+    /// Seals what is left and marks the session as closed cleanly.
+    pub fn close(mut self, now_ms: i64) -> Result<Manifest> {
+        if !self.buffer.is_empty() {
+            self.seal(now_ms)?;
+        }
+        if let Some(s) = self.manifest.sessions.last_mut() {
+            s.end_ms = Some(now_ms);
+            s.clean = true;
+        }
+        self.manifest.end_ms = Some(now_ms);
+        self.manifest.store(&self.dir)?;
+        let journal = self.dir.join(crate::journal::JOURNAL_FILE);
+        std::fs::remove_file(&journal).map_err(|source| StoreError::Io {
+            op: "remove",
+            path: journal,
+            source,
+        })?;
+        crate::fsutil::sync_dir(&self.dir)?;
+        Ok(self.manifest)
+    }
+
+    /// Series in the current (unsealed) segment.
+    pub fn open_series(&self) -> u32 {
+        self.buffer.series_count()
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what understudy's tests talk to, where it is missing: Debian's
+# prometheus (with promtool) and nats-server, and pyarrow for the test that
+# reads recordings without our code. Safe to run again.
+set -euo pipefail
+need=()
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+python3 -c 'import pyarrow' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyarrow
