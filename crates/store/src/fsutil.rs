@@ -102,6 +102,11 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String> {
     Ok(hashing.digest().0)
 }
 
+/// SHA-256 of bytes in memory, hex encoded.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

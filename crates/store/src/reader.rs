@@ -1,7 +1,6 @@
 //! Reading a recording: series, samples and objects of a time range.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,7 +12,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use understudy_core::{Labels, ObjectRevision, Series, SeriesId, TimeRange, WatchEvent, schema};
 
 use crate::error::{IoContext, Result, StoreError, corrupt};
-use crate::fsutil::{sha256_file, try_lock};
+use crate::fsutil::{sha256_file, sha256_hex, try_lock};
 use crate::journal::JOURNAL_FILE;
 use crate::manifest::{Manifest, Segment, SegmentFile};
 use crate::writer::LOCK_FILE;
@@ -303,16 +302,28 @@ impl Recording {
             })
     }
 
+    /// Reads a whole table file, checking its SHA-256 against the manifest
+    /// first: a damaged file is an error, never wrong data.
     fn read_table(&self, f: &SegmentFile, expected: SchemaRef) -> Result<Vec<RecordBatch>> {
         let path = self.dir.join(&f.path);
-        let file = File::open(&path).io("open", &path)?;
+        let bytes = std::fs::read(&path).io("read", &path)?;
+        let sum = sha256_hex(&bytes);
+        if sum != f.sha256 {
+            return Err(corrupt(
+                path,
+                format!(
+                    "checksum mismatch: sha256 is {sum}, the manifest says {}",
+                    f.sha256
+                ),
+            ));
+        }
         let perr = |op, source| StoreError::Parquet {
             op,
             path: path.clone(),
             source,
         };
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr("read", e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+            .map_err(|e| perr("read", e))?;
         check_schema(builder.schema(), &expected, &path)?;
         let reader = builder
             .with_batch_size(BATCH_ROWS)
