@@ -149,13 +149,14 @@ async fn record(config: Config, args: Args) -> Result<()> {
     tokio::pin!(stop);
     let mut health_series = Vec::new();
     let mut last_health = i64::MIN;
+    let mut write_errors = WriteErrors::default();
     let status = std::io::stderr().is_terminal().then(Status::default);
     let mut status = status;
     loop {
         tokio::select! {
             Some(batch) = rx.recv() => append(&mut writer, &batch, &health),
             _ = tick.tick() => {
-                last_health = on_tick(&mut writer, &health, &mut health_series);
+                last_health = on_tick(&mut writer, &health, &mut health_series, &mut write_errors);
                 if let Some(s) = status.as_mut() {
                     s.show(&dir, &writer);
                 }
@@ -216,12 +217,48 @@ fn append(writer: &mut RecordingWriter, batch: &TimelineBatch, health: &Health) 
     }
 }
 
+/// Logs a failing write once, then at most every 10 s while it keeps
+/// failing the same way, so a full disk does not flood the log.
+#[derive(Debug, Default)]
+struct WriteErrors {
+    last: Option<(String, std::time::Instant)>,
+    suppressed: u64,
+}
+
+impl WriteErrors {
+    fn failed(&mut self, message: String) {
+        match &self.last {
+            Some((m, at)) if *m == message && at.elapsed() < Duration::from_secs(10) => {
+                self.suppressed += 1
+            }
+            _ => {
+                let again = if self.suppressed > 0 {
+                    format!(" (and {} more times)", self.suppressed)
+                } else {
+                    String::new()
+                };
+                error!("{message}{again}; keeping the data in memory and retrying");
+                self.last = Some((message, std::time::Instant::now()));
+                self.suppressed = 0;
+            }
+        }
+    }
+
+    fn recovered(&mut self) {
+        if self.last.take().is_some() {
+            info!("writing works again; nothing was lost");
+        }
+        self.suppressed = 0;
+    }
+}
+
 /// Every flush interval: record health, sync the journal, seal when due.
 /// Returns the time of the health samples.
 fn on_tick(
     writer: &mut RecordingWriter,
     health: &Health,
     cache: &mut Vec<Arc<understudy_core::Series>>,
+    errors: &mut WriteErrors,
 ) -> i64 {
     let now = now_ms();
     health.update(writer.stats(), writer.open_series());
@@ -235,10 +272,13 @@ fn on_tick(
         Ok::<_, understudy_store::StoreError>(())
     });
     match result {
-        Ok(()) => health.write_ok(),
+        Ok(()) => {
+            health.write_ok();
+            errors.recovered();
+        }
         Err(e) => {
             // Kept in memory and retried at the next tick; nothing sealed is lost.
-            error!("{e}");
+            errors.failed(e.to_string());
             health.write_error(e.to_string());
         }
     }

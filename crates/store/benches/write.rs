@@ -83,6 +83,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut scrapes = 360usize;
     let mut out: Option<PathBuf> = None;
     let mut each_scrape = false;
+    // `cargo bench` passes --bench; under `cargo test` this runs as a quick
+    // smoke test of the benchmark itself.
+    if !std::env::args().any(|a| a == "--bench") {
+        series_n = 200;
+        scrapes = 20;
+    }
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {

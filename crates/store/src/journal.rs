@@ -54,6 +54,8 @@ pub(crate) struct JournalWriter {
     file: File,
     pending: Vec<u8>,
     written: u64,
+    /// Length of the file after the last successful flush.
+    durable_len: u64,
 }
 
 impl JournalWriter {
@@ -81,6 +83,7 @@ impl JournalWriter {
             file,
             pending: Vec::with_capacity(1 << 20),
             written: 0,
+            durable_len: HEADER_LEN as u64,
         })
     }
 
@@ -136,11 +139,21 @@ impl JournalWriter {
         });
     }
 
-    /// Writes everything pending and waits until it is on disk.
+    /// Writes everything pending and waits until it is on disk. On failure
+    /// (a full disk) the file is cut back to its last durable length and the
+    /// records stay pending, so the next flush writes them whole: a failed
+    /// flush never leaves a torn record in the middle of the journal.
     pub(crate) fn flush(&mut self, now_ms: i64) -> Result<()> {
         self.record(TAG_FLUSH, |b| b.extend_from_slice(&now_ms.to_le_bytes()));
-        self.file.write_all(&self.pending).io("write", &self.path)?;
-        self.file.sync_data().io("sync", &self.path)?;
+        let result = self
+            .file
+            .write_all(&self.pending)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = result {
+            let _ = self.file.set_len(self.durable_len);
+            return Err(e).io("write", &self.path);
+        }
+        self.durable_len += self.pending.len() as u64;
         self.written += self.pending.len() as u64;
         self.pending.clear();
         Ok(())

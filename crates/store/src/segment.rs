@@ -89,6 +89,22 @@ impl SegmentBuffer {
         (&self.idx[start..], &self.ts[start..], &self.vals[start..])
     }
 
+    /// Writes everything buffered into a fresh journal.
+    pub(crate) fn write_to(&self, journal: &mut crate::journal::JournalWriter) {
+        for s in &self.series {
+            journal.series(s);
+        }
+        if !self.idx.is_empty() {
+            journal.samples(&self.idx, &self.ts, &self.vals);
+        }
+        for o in &self.objects {
+            journal.object(o);
+        }
+        for g in &self.gaps {
+            journal.gap(g);
+        }
+    }
+
     pub(crate) fn series_count(&self) -> u32 {
         self.series.len() as u32
     }

@@ -76,6 +76,9 @@ pub struct RecordingWriter {
     opts: WriterOptions,
     stats: WriterStats,
     journal_base: u64,
+    /// The journal belongs to a sealed segment; a new one must be started
+    /// before the next flush.
+    journal_stale: bool,
 }
 
 impl RecordingWriter {
@@ -146,6 +149,7 @@ impl RecordingWriter {
             opts,
             stats: WriterStats::default(),
             journal_base: 0,
+            journal_stale: false,
         };
         Ok((writer, report))
     }
@@ -203,6 +207,9 @@ impl RecordingWriter {
 
     /// Makes everything appended so far durable in the journal.
     pub fn flush(&mut self, now_ms: i64) -> Result<()> {
+        if self.journal_stale {
+            self.rejournal(now_ms)?;
+        }
         self.journal.flush(now_ms)?;
         self.stats.last_flush_ms = Some(now_ms);
         Ok(())
@@ -216,24 +223,40 @@ impl RecordingWriter {
 
     /// Seals the current segment into Parquet, lists it in the manifest and
     /// starts a new journal. Order matters for crash safety: files, then the
-    /// manifest naming them, then the journal is replaced.
+    /// manifest naming them, then the journal is replaced. A failure at any
+    /// step leaves the data in memory and the journal, and the next call
+    /// starts over.
     pub fn seal(&mut self, now_ms: i64) -> Result<()> {
         self.flush(now_ms)?;
-        if let Some(segment) = self.buffer.seal(&self.dir, self.seq)? {
-            self.stats.segment_bytes += segment.files.iter().map(|f| f.bytes).sum::<u64>();
-            self.manifest.segments.push(segment);
-            self.stats.segments_sealed += 1;
-        }
-        self.manifest.gaps.append(&mut self.buffer.gaps);
-        if let Some(s) = self.manifest.sessions.last_mut() {
+        let segment = self.buffer.seal(&self.dir, self.seq)?;
+        let mut manifest = self.manifest.clone();
+        let bytes: u64 = segment.iter().flat_map(|s| &s.files).map(|f| f.bytes).sum();
+        manifest.segments.extend(segment);
+        manifest.gaps.extend(self.buffer.gaps.iter().cloned());
+        if let Some(s) = manifest.sessions.last_mut() {
             s.end_ms = Some(now_ms);
         }
-        self.manifest.store(&self.dir)?;
-        self.journal_base += self.journal.written();
+        manifest.store(&self.dir)?;
+        // Sealed: from here on the old journal holds nothing we need.
+        self.manifest = manifest;
+        self.stats.segment_bytes += bytes;
+        self.stats.segments_sealed += u64::from(bytes > 0);
         self.seq = self.manifest.next_seq();
-        self.journal = JournalWriter::create(&self.dir, self.seq, now_ms)?;
         self.buffer = SegmentBuffer::default();
         self.segment_started_ms = now_ms;
+        self.journal_stale = true;
+        self.rejournal(now_ms)
+    }
+
+    /// Starts a journal for the current segment and writes into it whatever
+    /// the segment holds already (nothing, right after a seal; everything
+    /// appended since, when starting the journal failed before).
+    fn rejournal(&mut self, now_ms: i64) -> Result<()> {
+        let mut journal = JournalWriter::create(&self.dir, self.seq, now_ms)?;
+        self.buffer.write_to(&mut journal);
+        self.journal_base += self.journal.written();
+        self.journal = journal;
+        self.journal_stale = false;
         Ok(())
     }
 

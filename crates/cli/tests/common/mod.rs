@@ -1,0 +1,155 @@
+//! Helpers for tests that drive the `understudy` binary.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub fn understudy() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_understudy"));
+    c.env("NO_COLOR", "1").env("UNDERSTUDY_LOG", "info");
+    c
+}
+
+/// Runs `understudy ARGS` to completion.
+pub fn run(args: &[&str]) -> Output {
+    understudy().args(args).output().expect("run understudy")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Panics with the install hint when a tool the tests need is missing: in CI
+/// a missing tool must fail, never skip.
+pub fn require(tool: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{tool} is not installed: run scripts/setup.sh"))
+}
+
+pub fn write(path: &Path, text: &str) -> PathBuf {
+    std::fs::write(path, text).expect("write file");
+    path.to_owned()
+}
+
+/// A recorder running in the background, with its stderr collected.
+pub struct Recorder {
+    pub child: Child,
+    lines: mpsc::Receiver<String>,
+    pub log: Vec<String>,
+}
+
+impl Recorder {
+    pub fn start(config: &Path, out: &Path) -> Recorder {
+        let mut child = understudy()
+            .args(["record", "--config"])
+            .arg(config)
+            .arg("--out")
+            .arg(out)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start recorder");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Recorder {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits for a log line containing `needle` and returns it.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no log line with {needle:?} within {timeout:?}; log so far:\n{}",
+                    self.log.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// The address of `/metrics`, from the start-up log line.
+    pub fn health_addr(&mut self) -> String {
+        let line = self.wait_for("/metrics", Duration::from_secs(20));
+        let start = line.find("http://").expect("url") + 7;
+        let end = line[start..].find('/').expect("path") + start;
+        line[start..end].to_owned()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the process to exit, with everything it logged.
+    pub fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let status = self.child.wait().expect("wait");
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.log.push(line);
+        }
+        (status, self.log.join("\n"))
+    }
+}
+
+/// A plain HTTP/1.1 GET: status code and body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let code = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status code");
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (code, body)
+}
+
+pub fn inspect_json(dir: &Path) -> serde_json::Value {
+    let o = run(&["inspect", dir.to_str().expect("utf-8 path"), "--json"]);
+    assert!(o.status.success(), "inspect failed: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("inspect --json prints JSON")
+}
