@@ -83,6 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut scrapes = 360usize;
     let mut out: Option<PathBuf> = None;
     let mut each_scrape = false;
+    let mut segment_scrapes: Option<usize> = None;
     // `cargo bench` passes --bench; under `cargo test` this runs as a quick
     // smoke test of the benchmark itself.
     if !std::env::args().any(|a| a == "--bench") {
@@ -96,6 +97,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--scrapes" => scrapes = args.next().ok_or("--scrapes N")?.parse()?,
             "--out" => out = Some(args.next().ok_or("--out DIR")?.into()),
             "--fsync-each-scrape" => each_scrape = true,
+            "--segment-scrapes" => {
+                segment_scrapes = Some(args.next().ok_or("--segment-scrapes N")?.parse()?)
+            }
             "--bench" => {}
             other => return Err(format!("unknown argument {other}").into()),
         }
@@ -139,11 +143,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (mut w, _) = RecordingWriter::open(&rec_dir, meta, opts, base)?;
     let mut flushed = Instant::now();
+    let mut peak_rss = Vec::new();
     for (i, b) in batches.iter().enumerate() {
         w.append(b)?;
+        let now = base + i as i64 * 15_000;
         if each_scrape || flushed.elapsed().as_secs() >= 1 {
-            w.flush(base + i as i64 * 15_000)?;
+            w.flush(now)?;
             flushed = Instant::now();
+        }
+        if segment_scrapes.is_some_and(|n| (i + 1) % n == 0) {
+            w.seal(now)?;
+            peak_rss.push(peak_rss_kib());
         }
     }
     w.flush(base + scrapes as i64 * 15_000)?;
@@ -207,6 +217,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("wrote {}/samples.om and series.json", dir.display());
     }
     Ok(())
+}
+
+/// Peak resident set size of this process so far (Linux), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn make_series(n: usize, rng: &mut Rng) -> Vec<(Arc<Series>, Kind)> {

@@ -10,7 +10,7 @@
 //! killed writer leaves at most one torn record at the end, and everything
 //! before it is intact.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,7 +45,15 @@ pub(crate) enum Record {
     Flush(i64),
 }
 
+/// Records are handed to the OS in pieces of this size, so the buffer in
+/// memory stays small whatever the flush interval.
+const SPILL_BYTES: usize = 4 << 20;
+
 /// Appends records to the journal file; nothing is durable before [`flush`].
+///
+/// After a failed write the file's content is unknown: the writer stops
+/// writing, [`flush`] reports the error, and the caller starts a new journal
+/// from what it holds in memory.
 ///
 /// [`flush`]: JournalWriter::flush
 #[derive(Debug)]
@@ -54,37 +62,40 @@ pub(crate) struct JournalWriter {
     file: File,
     pending: Vec<u8>,
     written: u64,
-    /// Length of the file after the last successful flush.
-    durable_len: u64,
+    failed: Option<std::io::Error>,
 }
 
 impl JournalWriter {
-    /// Creates a fresh journal for segment `seq`, replacing any old one
-    /// atomically (the old one belongs to a segment that is sealed by now).
-    pub(crate) fn create(dir: &Path, seq: u64, now_ms: i64) -> Result<JournalWriter> {
+    /// Creates a fresh journal for segment `seq` holding what `fill` writes,
+    /// and only once that is on disk puts it in place of the old journal: a
+    /// crash at any point leaves one complete journal or the other.
+    pub(crate) fn create(
+        dir: &Path,
+        seq: u64,
+        now_ms: i64,
+        fill: impl FnOnce(&mut JournalWriter),
+    ) -> Result<JournalWriter> {
         let path = dir.join(JOURNAL_FILE);
         let tmp = tmp_path(&path);
+        let mut file = File::create(&tmp).io("create", &tmp)?;
         let mut header = Vec::with_capacity(HEADER_LEN);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&seq.to_le_bytes());
         header.extend_from_slice(&now_ms.to_le_bytes());
-        let mut file = File::create(&tmp).io("create", &tmp)?;
         file.write_all(&header).io("write", &tmp)?;
-        file.sync_all().io("sync", &tmp)?;
-        drop(file);
+        let mut journal = JournalWriter {
+            path: tmp.clone(),
+            file,
+            pending: Vec::with_capacity(SPILL_BYTES + (1 << 16)),
+            written: 0,
+            failed: None,
+        };
+        fill(&mut journal);
+        journal.flush(now_ms)?;
         std::fs::rename(&tmp, &path).io("rename into place", &path)?;
         sync_dir(dir)?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .io("open", &path)?;
-        Ok(JournalWriter {
-            path,
-            file,
-            pending: Vec::with_capacity(1 << 20),
-            written: 0,
-            durable_len: HEADER_LEN as u64,
-        })
+        journal.path = path;
+        Ok(journal)
     }
 
     pub(crate) fn series(&mut self, series: &Series) {
@@ -99,8 +110,9 @@ impl JournalWriter {
     }
 
     pub(crate) fn samples(&mut self, idx: &[u32], ts: &[i64], vals: &[f64]) {
-        // Keep records well below MAX_RECORD whatever the batch size.
-        const CHUNK: usize = 1 << 20;
+        // Records of at most 64 Ki samples (1.3 MiB): well below MAX_RECORD,
+        // and spilled to the OS as they fill.
+        const CHUNK: usize = 1 << 16;
         for start in (0..idx.len()).step_by(CHUNK) {
             let end = (start + CHUNK).min(idx.len());
             self.record(TAG_SAMPLES, |b| {
@@ -139,24 +151,30 @@ impl JournalWriter {
         });
     }
 
-    /// Writes everything pending and waits until it is on disk. On failure
-    /// (a full disk) the file is cut back to its last durable length and the
-    /// records stay pending, so the next flush writes them whole: a failed
-    /// flush never leaves a torn record in the middle of the journal.
+    /// Writes everything pending and waits until it is on disk.
     pub(crate) fn flush(&mut self, now_ms: i64) -> Result<()> {
         self.record(TAG_FLUSH, |b| b.extend_from_slice(&now_ms.to_le_bytes()));
-        let result = self
-            .file
-            .write_all(&self.pending)
-            .and_then(|()| self.file.sync_data());
-        if let Err(e) = result {
-            let _ = self.file.set_len(self.durable_len);
-            return Err(e).io("write", &self.path);
+        self.spill();
+        if self.failed.is_none()
+            && let Err(e) = self.file.sync_data()
+        {
+            self.failed = Some(e);
         }
-        self.durable_len += self.pending.len() as u64;
-        self.written += self.pending.len() as u64;
+        match &self.failed {
+            None => Ok(()),
+            Some(e) => Err(std::io::Error::new(e.kind(), e.to_string())).io("write", &self.path),
+        }
+    }
+
+    /// Hands pending records to the OS (not yet durable).
+    fn spill(&mut self) {
+        if self.failed.is_none() {
+            match self.file.write_all(&self.pending) {
+                Ok(()) => self.written += self.pending.len() as u64,
+                Err(e) => self.failed = Some(e),
+            }
+        }
         self.pending.clear();
-        Ok(())
     }
 
     /// Bytes made durable so far.
@@ -165,6 +183,12 @@ impl JournalWriter {
     }
 
     fn record(&mut self, tag: u8, body: impl FnOnce(&mut Vec<u8>)) {
+        if self.failed.is_some() {
+            return;
+        }
+        if self.pending.len() >= SPILL_BYTES {
+            self.spill();
+        }
         let start = self.pending.len();
         self.pending.extend_from_slice(&[0; 8]);
         self.pending.push(tag);
@@ -406,7 +430,7 @@ mod tests {
     #[test]
     fn records_round_trip() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut w = JournalWriter::create(dir.path(), 3, 100).expect("create");
+        let mut w = JournalWriter::create(dir.path(), 3, 100, |_| {}).expect("create");
         w.series(&series("a"));
         w.samples(&[0, 0], &[1, 2], &[1.5, f64::NAN]);
         w.object(&object());
@@ -423,11 +447,13 @@ mod tests {
             (j.seq, j.created_ms, j.last_flush_ms, j.dropped_bytes),
             (3, 100, Some(200), 0)
         );
-        assert_eq!(j.records.len(), 5);
-        assert_eq!(j.records[0], Record::Series(Arc::new(series("a"))));
-        assert_eq!(j.records[2], Record::Object(object()));
-        assert_eq!(j.records[3], Record::Gap(gap));
-        match &j.records[1] {
+        // A new journal starts with a flush: it is durable from creation.
+        assert_eq!(j.records.len(), 6);
+        assert_eq!(j.records[0], Record::Flush(100));
+        assert_eq!(j.records[1], Record::Series(Arc::new(series("a"))));
+        assert_eq!(j.records[3], Record::Object(object()));
+        assert_eq!(j.records[4], Record::Gap(gap));
+        match &j.records[2] {
             Record::Samples(s) => {
                 assert_eq!(s[0], (0, 1, 1.5));
                 assert!(s[1].2.is_nan());
@@ -439,19 +465,19 @@ mod tests {
     #[test]
     fn unflushed_records_are_not_on_disk() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut w = JournalWriter::create(dir.path(), 1, 0).expect("create");
+        let mut w = JournalWriter::create(dir.path(), 1, 0, |_| {}).expect("create");
         w.series(&series("a"));
         w.flush(10).expect("flush");
         w.samples(&[0], &[1], &[1.0]);
         let j = read(&dir.path().join(JOURNAL_FILE)).expect("read");
-        assert_eq!(j.records.len(), 2, "series + flush only");
+        assert_eq!(j.records.len(), 3, "creation flush, series, flush only");
     }
 
     #[test]
     fn torn_tail_is_dropped_and_the_rest_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(JOURNAL_FILE);
-        let mut w = JournalWriter::create(dir.path(), 1, 0).expect("create");
+        let mut w = JournalWriter::create(dir.path(), 1, 0, |_| {}).expect("create");
         w.series(&series("a"));
         w.samples(&[0], &[1], &[1.0]);
         w.flush(10).expect("flush");
@@ -459,7 +485,7 @@ mod tests {
         w.flush(20).expect("flush");
         let full = std::fs::read(&path).expect("read");
         let all = read(&path).expect("read").records;
-        assert_eq!(all.len(), 5);
+        assert_eq!(all.len(), 6);
         // Cut the file at every length: never an error, always an intact
         // prefix of the records, and the torn rest counted as dropped.
         let mut seen = 0;
@@ -474,7 +500,7 @@ mod tests {
             assert!(j.records.len() >= seen, "records only grow with the cut");
             seen = j.records.len();
         }
-        assert_eq!(seen, 4, "every record but the last survives some cut");
+        assert_eq!(seen, 5, "every record but the last survives some cut");
         // A flipped byte in the second samples record drops it and what follows.
         let mut bad = full.clone();
         let n = bad.len();

@@ -89,6 +89,17 @@ impl SegmentBuffer {
         (&self.idx[start..], &self.ts[start..], &self.vals[start..])
     }
 
+    /// Forgets everything, keeping the allocations for the next segment.
+    pub(crate) fn clear(&mut self) {
+        self.series.clear();
+        self.index.clear();
+        self.idx.clear();
+        self.ts.clear();
+        self.vals.clear();
+        self.objects.clear();
+        self.gaps.clear();
+    }
+
     /// Writes everything buffered into a fresh journal.
     pub(crate) fn write_to(&self, journal: &mut crate::journal::JournalWriter) {
         for s in &self.series {

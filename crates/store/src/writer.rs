@@ -137,7 +137,7 @@ impl RecordingWriter {
         });
         manifest.store(dir)?;
         let seq = manifest.next_seq();
-        let journal = JournalWriter::create(dir, seq, now_ms)?;
+        let journal = JournalWriter::create(dir, seq, now_ms, |_| {})?;
         let writer = RecordingWriter {
             dir: dir.to_owned(),
             _lock: lock,
@@ -210,7 +210,12 @@ impl RecordingWriter {
         if self.journal_stale {
             self.rejournal(now_ms)?;
         }
-        self.journal.flush(now_ms)?;
+        if let Err(e) = self.journal.flush(now_ms) {
+            // The journal file may now hold a torn write: the next flush
+            // writes a new one from memory.
+            self.journal_stale = true;
+            return Err(e);
+        }
         self.stats.last_flush_ms = Some(now_ms);
         Ok(())
     }
@@ -242,7 +247,9 @@ impl RecordingWriter {
         self.stats.segment_bytes += bytes;
         self.stats.segments_sealed += u64::from(bytes > 0);
         self.seq = self.manifest.next_seq();
-        self.buffer = SegmentBuffer::default();
+        // Cleared, not replaced: the next segment reuses the memory, so a
+        // long recording runs in the same footprint as a short one.
+        self.buffer.clear();
         self.segment_started_ms = now_ms;
         self.journal_stale = true;
         self.rejournal(now_ms)
@@ -252,8 +259,8 @@ impl RecordingWriter {
     /// the segment holds already (nothing, right after a seal; everything
     /// appended since, when starting the journal failed before).
     fn rejournal(&mut self, now_ms: i64) -> Result<()> {
-        let mut journal = JournalWriter::create(&self.dir, self.seq, now_ms)?;
-        self.buffer.write_to(&mut journal);
+        let buffer = &self.buffer;
+        let journal = JournalWriter::create(&self.dir, self.seq, now_ms, |j| buffer.write_to(j))?;
         self.journal_base += self.journal.written();
         self.journal = journal;
         self.journal_stale = false;
