@@ -77,14 +77,14 @@ async fn record(config: Config, args: Args) -> Result<()> {
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dir = config.out_dir(args.out.as_deref(), &date[..10]);
     let sources = build_sources(&config);
-    let mut infos = vec![SourceInfo {
-        name: "recorder".into(),
-        config: serde_json::to_value(&rc).context("failed to describe the recorder config")?,
-    }];
-    infos.extend(sources.iter().map(|s| SourceInfo {
-        name: s.name().into(),
-        config: s.config(),
-    }));
+    let recorder_config =
+        serde_json::to_value(&rc).context("failed to describe the recorder config")?;
+    let mut infos = vec![SourceInfo::new("recorder", recorder_config)];
+    infos.extend(
+        sources
+            .iter()
+            .map(|s| SourceInfo::new(s.name(), s.config())),
+    );
     let meta = RecordingMeta {
         name: rc.name.clone(),
         labels: rc.labels.clone(),

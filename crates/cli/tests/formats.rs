@@ -225,10 +225,11 @@ series = pq.read_table(rec + "/series")
 print("types", samples.schema.field("timestamp").type, series.schema.field("labels").type, file=sys.stderr)
 assert str(samples.schema.field("timestamp").type) == "timestamp[ms, tz=UTC]"
 labels = {}
-for sid, metric, lab in zip(series["series_id"].to_pylist(), series["metric"].to_pylist(), series["labels"].to_pylist()):
-    labels[sid] = (metric, sorted(lab))
-for sid, ts, v in zip(samples["series_id"].to_pylist(), samples["timestamp"].cast("int64").to_pylist(), samples["value"].to_pylist()):
-    metric, lab = labels[sid]
+for ref, metric, lab in zip(series["series_ref"].to_pylist(), series["metric"].to_pylist(), series["labels"].to_pylist()):
+    assert ref not in labels, "each series is written once per recording"
+    labels[ref] = (metric, sorted(lab))
+for ref, ts, v in zip(samples["series_ref"].to_pylist(), samples["timestamp"].cast("int64").to_pylist(), samples["value"].to_pylist()):
+    metric, lab = labels[ref]
     print(repr((metric, lab, ts, repr(v))))
 "#;
 

@@ -115,8 +115,8 @@ fn valid_metric_name(s: &str) -> bool {
 
 /// Stable identity of a series: the 64-bit XXH3 of its metric name and labels.
 ///
-/// Equal in every segment and every recording, so sample rows can be joined
-/// to their series table across files without our code.
+/// Equal in every recording and on every machine, so series of two
+/// recordings (two load-test runs) can be matched without comparing labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SeriesId(pub u64);
 
@@ -135,9 +135,8 @@ impl SeriesId {
     }
 }
 
-/// One time series: a metric name and its labels.
-///
-/// Ordered by metric name, then labels — the order of rows in sealed segments.
+/// One time series: a metric name and its labels, ordered by metric name,
+/// then labels.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Series {
     metric: String,

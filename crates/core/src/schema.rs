@@ -1,12 +1,13 @@
 //! Arrow schemas of the recording format v1.
 //!
 //! Three tables, one Parquet file each per sealed segment:
-//! - `samples`: `series_id`, `timestamp`, `value` — sorted by series (metric
-//!   name, then labels), then time. Narrow on purpose: the bulk of a recording
-//!   is here and three primitive columns encode to a few bits per sample.
-//! - `series`: one row per series in the segment — `series_id`, `metric`,
-//!   `labels` (a Parquet MAP), and per-segment `samples`, `min_time`,
-//!   `max_time`. Join on `series_id` to see labels next to samples.
+//! - `samples`: `series_ref`, `timestamp`, `value` — grouped by series, each
+//!   in time order. Narrow on purpose: the bulk of a recording is here, and
+//!   three primitive columns encode to a few bits per sample.
+//! - `series`: one row per series, written in the segment where the series
+//!   first appears — `series_ref` (dense, this recording's), `series_id`
+//!   (stable across recordings), `metric`, `labels` (a Parquet MAP). Join on
+//!   `series_ref` to see labels next to samples.
 //! - `objects`: Kubernetes object revisions and relist markers.
 //!
 //! See docs/recording-format.md for the encodings and the reasons behind them.
@@ -40,7 +41,7 @@ pub fn labels_type() -> DataType {
 
 static SAMPLES: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
-        Field::new("series_id", DataType::UInt64, false),
+        Field::new("series_ref", DataType::UInt32, false),
         Field::new("timestamp", timestamp_type(), false),
         Field::new("value", DataType::Float64, false),
     ]))
@@ -48,12 +49,10 @@ static SAMPLES: LazyLock<SchemaRef> = LazyLock::new(|| {
 
 static SERIES: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
+        Field::new("series_ref", DataType::UInt32, false),
         Field::new("series_id", DataType::UInt64, false),
         Field::new("metric", DataType::Utf8, false),
         Field::new("labels", labels_type(), false),
-        Field::new("samples", DataType::UInt64, false),
-        Field::new("min_time", timestamp_type(), false),
-        Field::new("max_time", timestamp_type(), false),
     ]))
 });
 

@@ -53,6 +53,23 @@ pub(crate) fn try_lock(path: &Path) -> Result<Option<File>> {
     }
 }
 
+/// Takes the exclusive lock of the recording in `dir` for a writer or a
+/// repair. A reader probes the same lock for a moment to tell whether a
+/// recorder is running, so a busy lock is retried for up to a second before
+/// it counts as held by another process.
+pub(crate) fn lock(dir: &Path) -> Result<File> {
+    let path = dir.join(crate::LOCK_FILE);
+    for _ in 0..50 {
+        if let Some(f) = try_lock(&path)? {
+            return Ok(f);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err(crate::StoreError::Locked {
+        path: dir.to_owned(),
+    })
+}
+
 /// A writer that counts bytes and computes the SHA-256 of everything written
 /// through it, so sealing a segment does not read it back.
 #[derive(Debug)]

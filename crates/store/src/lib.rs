@@ -48,6 +48,7 @@ mod manifest;
 mod reader;
 mod recover;
 mod segment;
+mod tables;
 mod writer;
 
 pub use error::{Result, StoreError};

@@ -44,7 +44,8 @@ pub struct Manifest {
     /// Each run of the recorder into this directory.
     #[serde(default)]
     pub sessions: Vec<Session>,
-    /// Sealed segments in the order they were sealed.
+    /// Sealed segments in the order they were sealed. A segment that held
+    /// only gaps is listed with no files.
     #[serde(default)]
     pub segments: Vec<Segment>,
     #[serde(default)]
@@ -73,9 +74,12 @@ impl Tool {
 pub struct SourceInfo {
     pub name: String,
     pub config: serde_json::Value,
+    /// Fields written by a newer minor version, kept on rewrite.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub start_ms: i64,
     /// Last moment known to be recorded: the close, or after a crash the last
@@ -84,18 +88,24 @@ pub struct Session {
     /// False when the recorder was killed and the journal had to be recovered.
     pub clean: bool,
     pub tool_version: String,
+    /// Fields written by a newer minor version, kept on rewrite.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     pub seq: u64,
     /// Earliest and latest sample or object time in the segment.
     pub min_time_ms: Option<i64>,
     pub max_time_ms: Option<i64>,
     pub files: Vec<SegmentFile>,
+    /// Fields written by a newer minor version, kept on rewrite.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentFile {
     /// `samples`, `series` or `objects`.
     pub table: String,
@@ -104,6 +114,19 @@ pub struct SegmentFile {
     pub rows: u64,
     pub bytes: u64,
     pub sha256: String,
+    /// Fields written by a newer minor version, kept on rewrite.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SourceInfo {
+    pub fn new(name: impl Into<String>, config: serde_json::Value) -> SourceInfo {
+        SourceInfo {
+            name: name.into(),
+            config,
+            extra: Default::default(),
+        }
+    }
 }
 
 impl Manifest {

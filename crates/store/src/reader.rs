@@ -4,20 +4,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, TimestampMillisecondType, UInt64Type};
-use arrow_array::{Array, BooleanArray, RecordBatch};
-use arrow_schema::SchemaRef;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use understudy_core::{Labels, ObjectRevision, Series, SeriesId, TimeRange, WatchEvent, schema};
+use arrow_array::{BooleanArray, RecordBatch};
+use understudy_core::{ObjectRevision, Series, TimeRange, schema};
 
 use crate::error::{IoContext, Result, StoreError, corrupt};
-use crate::fsutil::{sha256_file, sha256_hex, try_lock};
+use crate::fsutil::{sha256_file, try_lock};
 use crate::journal::JOURNAL_FILE;
 use crate::manifest::{Manifest, Segment, SegmentFile};
+use crate::tables::{SeriesIndex, object_rows, read_table, sample_columns, table};
 use crate::writer::LOCK_FILE;
-
-const BATCH_ROWS: usize = 64 * 1024;
 
 /// A recording opened for reading. Only sealed segments are read; a journal
 /// left by a running or killed recorder is reported by [`Recording::journal`].
@@ -132,34 +127,32 @@ impl Recording {
 
     /// Every series with its sample count and time span, sorted by series.
     pub fn series(&self) -> Result<Vec<SeriesInfo>> {
-        let mut by_id: HashMap<SeriesId, SeriesInfo> = HashMap::new();
+        let index = SeriesIndex::load(&self.dir, &self.manifest)?;
+        let mut stats: HashMap<u32, (u64, i64, i64)> = HashMap::new();
         for seg in &self.manifest.segments {
-            let Some(f) = table(seg, "series") else {
+            let Some(f) = table(seg, "samples") else {
                 continue;
             };
-            for batch in self.read_table(f, schema::series())? {
-                for info in series_rows(&batch, &self.dir.join(&f.path))? {
-                    match by_id.get_mut(&info.series.id()) {
-                        Some(known) => {
-                            if known.series != info.series {
-                                return Err(collision(
-                                    &self.dir.join(&f.path),
-                                    &known.series,
-                                    &info.series,
-                                ));
-                            }
-                            known.samples += info.samples;
-                            known.min_time_ms = known.min_time_ms.min(info.min_time_ms);
-                            known.max_time_ms = known.max_time_ms.max(info.max_time_ms);
-                        }
-                        None => {
-                            by_id.insert(info.series.id(), info);
-                        }
-                    }
+            for batch in read_table(&self.dir, f, schema::samples())? {
+                let (refs, ts, _) = sample_columns(&batch);
+                for (&r, &t) in refs.iter().zip(ts) {
+                    let e = stats.entry(r).or_insert((0, t, t));
+                    e.0 += 1;
+                    e.1 = e.1.min(t);
+                    e.2 = e.2.max(t);
                 }
             }
         }
-        let mut v: Vec<SeriesInfo> = by_id.into_values().collect();
+        let mut v = Vec::with_capacity(stats.len());
+        for (r, (samples, min_time_ms, max_time_ms)) in stats {
+            let series = Arc::clone(index.get(r, &self.dir)?);
+            v.push(SeriesInfo {
+                series,
+                samples,
+                min_time_ms,
+                max_time_ms,
+            });
+        }
         v.sort_by(|a, b| a.series.cmp(&b.series));
         Ok(v)
     }
@@ -172,57 +165,41 @@ impl Recording {
         range: TimeRange,
         mut select: impl FnMut(&Series) -> bool,
     ) -> Result<Vec<SeriesSamples>> {
-        // Every series seen so far, and whether `select` wants it.
-        let mut known: HashMap<SeriesId, (Arc<Series>, bool)> = HashMap::new();
-        let mut out: HashMap<SeriesId, SeriesSamples> = HashMap::new();
+        let index = SeriesIndex::load(&self.dir, &self.manifest)?;
+        let wanted: HashMap<u32, &Arc<Series>> = index
+            .by_ref
+            .iter()
+            .filter(|(_, s)| select(s))
+            .map(|(&r, s)| (r, s))
+            .collect();
+        let mut out: HashMap<u32, SeriesSamples> = HashMap::new();
         for seg in self.segments_in(range) {
-            let (Some(series_file), Some(samples_file)) =
-                (table(seg, "series"), table(seg, "samples"))
-            else {
+            let Some(f) = table(seg, "samples") else {
                 continue;
             };
-            let series_path = self.dir.join(&series_file.path);
-            for batch in self.read_table(series_file, schema::series())? {
-                for info in series_rows(&batch, &series_path)? {
-                    match known.get(&info.series.id()) {
-                        Some((k, _)) if *k != info.series => {
-                            return Err(collision(&series_path, k, &info.series));
-                        }
-                        Some(_) => {}
-                        None => {
-                            let keep = select(&info.series);
-                            known.insert(info.series.id(), (info.series, keep));
-                        }
-                    }
-                }
-            }
-            let samples_path = self.dir.join(&samples_file.path);
-            for batch in self.read_table(samples_file, schema::samples())? {
-                let (ids, ts, vs) = sample_columns(&batch);
+            let path = self.dir.join(&f.path);
+            for batch in read_table(&self.dir, f, schema::samples())? {
+                let (refs, ts, vs) = sample_columns(&batch);
                 let mut row = 0;
-                while row < batch.num_rows() {
-                    let id = ids[row];
-                    let run_end = row + ids[row..].iter().take_while(|&&x| x == id).count();
-                    match known.get(&SeriesId(id)) {
-                        Some((series, true)) => {
-                            let entry = out.entry(SeriesId(id)).or_insert_with(|| SeriesSamples {
+                while row < refs.len() {
+                    let r = refs[row];
+                    let run_end = row + refs[row..].iter().take_while(|&&x| x == r).count();
+                    match wanted.get(&r) {
+                        Some(series) => {
+                            let entry = out.entry(r).or_insert_with(|| SeriesSamples {
                                 series: Arc::clone(series),
                                 timestamps: Vec::new(),
                                 values: Vec::new(),
                             });
-                            for r in row..run_end {
-                                if range.contains(ts[r]) {
-                                    entry.timestamps.push(ts[r]);
-                                    entry.values.push(vs[r]);
+                            for k in row..run_end {
+                                if range.contains(ts[k]) {
+                                    entry.timestamps.push(ts[k]);
+                                    entry.values.push(vs[k]);
                                 }
                             }
                         }
-                        Some((_, false)) => {}
                         None => {
-                            return Err(corrupt(
-                                &samples_path,
-                                format!("series_id {id:016x} has no row in {}", series_file.path),
-                            ));
+                            index.get(r, &path)?;
                         }
                     }
                     row = run_end;
@@ -241,15 +218,15 @@ impl Recording {
     }
 
     /// The raw `samples` tables of the segments overlapping `range`, as Arrow
-    /// batches (`series_id`, `timestamp`, `value`) limited to the range. Join
-    /// with [`Recording::series`] on `series_id`.
+    /// batches (`series_ref`, `timestamp`, `value`) limited to the range.
+    /// [`Recording::series_by_ref`] resolves the refs.
     pub fn sample_batches(&self, range: TimeRange) -> Result<Vec<RecordBatch>> {
         let mut out = Vec::new();
         for seg in self.segments_in(range) {
             let Some(f) = table(seg, "samples") else {
                 continue;
             };
-            for batch in self.read_table(f, schema::samples())? {
+            for batch in read_table(&self.dir, f, schema::samples())? {
                 let (_, ts, _) = sample_columns(&batch);
                 let mask: BooleanArray = ts.iter().map(|&t| Some(range.contains(t))).collect();
                 let filtered =
@@ -268,6 +245,11 @@ impl Recording {
         Ok(out)
     }
 
+    /// Every series of the recording by its `series_ref`.
+    pub fn series_by_ref(&self) -> Result<HashMap<u32, Arc<Series>>> {
+        Ok(SeriesIndex::load(&self.dir, &self.manifest)?.by_ref)
+    }
+
     /// Object revisions and relist markers observed in `range`, in observation order.
     pub fn objects(&self, range: TimeRange) -> Result<Vec<ObjectRevision>> {
         let mut out = Vec::new();
@@ -276,7 +258,7 @@ impl Recording {
                 continue;
             };
             let path = self.dir.join(&f.path);
-            for batch in self.read_table(f, schema::objects())? {
+            for batch in read_table(&self.dir, f, schema::objects())? {
                 out.extend(
                     object_rows(&batch, &path)?
                         .into_iter()
@@ -301,175 +283,12 @@ impl Recording {
                 _ => true,
             })
     }
-
-    /// Reads a whole table file, checking its SHA-256 against the manifest
-    /// first: a damaged file is an error, never wrong data.
-    fn read_table(&self, f: &SegmentFile, expected: SchemaRef) -> Result<Vec<RecordBatch>> {
-        let path = self.dir.join(&f.path);
-        let bytes = std::fs::read(&path).io("read", &path)?;
-        let sum = sha256_hex(&bytes);
-        if sum != f.sha256 {
-            return Err(corrupt(
-                path,
-                format!(
-                    "checksum mismatch: sha256 is {sum}, the manifest says {}",
-                    f.sha256
-                ),
-            ));
-        }
-        let perr = |op, source| StoreError::Parquet {
-            op,
-            path: path.clone(),
-            source,
-        };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-            .map_err(|e| perr("read", e))?;
-        check_schema(builder.schema(), &expected, &path)?;
-        let reader = builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| perr("read", e))?;
-        let batches = reader
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|source| StoreError::Arrow {
-                op: "read",
-                path: path.clone(),
-                source,
-            })?;
-        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-        if rows as u64 != f.rows {
-            return Err(corrupt(
-                path,
-                format!("{rows} rows, the manifest says {}", f.rows),
-            ));
-        }
-        Ok(batches)
-    }
-}
-
-fn table<'a>(seg: &'a Segment, name: &str) -> Option<&'a SegmentFile> {
-    seg.files.iter().find(|f| f.table == name)
-}
-
-fn collision(path: &Path, a: &Series, b: &Series) -> StoreError {
-    corrupt(
-        path,
-        format!("series {a} and {b} share the series_id {:016x}", a.id().0),
-    )
-}
-
-/// Every column we need must be there with its type; extra columns (a newer
-/// minor version) are fine.
-fn check_schema(found: &SchemaRef, expected: &SchemaRef, path: &Path) -> Result<()> {
-    for field in expected.fields() {
-        match found.field_with_name(field.name()) {
-            Ok(f) if f.data_type().equals_datatype(field.data_type()) => {}
-            Ok(f) => {
-                return Err(corrupt(
-                    path,
-                    format!(
-                        "column `{}` is {}, expected {}",
-                        field.name(),
-                        f.data_type(),
-                        field.data_type()
-                    ),
-                ));
-            }
-            Err(_) => return Err(corrupt(path, format!("missing column `{}`", field.name()))),
-        }
-    }
-    Ok(())
-}
-
-fn sample_columns(batch: &RecordBatch) -> (&[u64], &[i64], &[f64]) {
-    // check_schema guarantees names and types.
-    let col = |n: &str| batch.column_by_name(n).expect("schema checked");
-    (
-        col("series_id").as_primitive::<UInt64Type>().values(),
-        col("timestamp")
-            .as_primitive::<TimestampMillisecondType>()
-            .values(),
-        col("value").as_primitive::<Float64Type>().values(),
-    )
-}
-
-fn series_rows(batch: &RecordBatch, path: &Path) -> Result<Vec<SeriesInfo>> {
-    let col = |n: &str| batch.column_by_name(n).expect("schema checked");
-    let ids = col("series_id").as_primitive::<UInt64Type>();
-    let metrics = col("metric").as_string::<i32>();
-    let labels = col("labels").as_map();
-    let counts = col("samples").as_primitive::<UInt64Type>();
-    let mins = col("min_time").as_primitive::<TimestampMillisecondType>();
-    let maxs = col("max_time").as_primitive::<TimestampMillisecondType>();
-    let mut out = Vec::with_capacity(batch.num_rows());
-    for row in 0..batch.num_rows() {
-        let entries = labels.value(row);
-        let keys = entries.column(0).as_string::<i32>();
-        let values = entries.column(1).as_string::<i32>();
-        let pairs = (0..entries.len()).map(|i| (keys.value(i), values.value(i)));
-        let bad = |e: understudy_core::LabelError| corrupt(path, format!("row {row}: {e}"));
-        let series = Series::new(metrics.value(row), Labels::from_pairs(pairs).map_err(bad)?)
-            .map_err(bad)?;
-        if series.id().0 != ids.value(row) {
-            return Err(corrupt(
-                path,
-                format!(
-                    "row {row}: series_id {:016x} does not match {series}",
-                    ids.value(row)
-                ),
-            ));
-        }
-        out.push(SeriesInfo {
-            series: Arc::new(series),
-            samples: counts.value(row),
-            min_time_ms: mins.value(row),
-            max_time_ms: maxs.value(row),
-        });
-    }
-    Ok(out)
-}
-
-fn object_rows(batch: &RecordBatch, path: &Path) -> Result<Vec<ObjectRevision>> {
-    let col = |n: &str| batch.column_by_name(n).expect("schema checked");
-    let observed = col("observed_time").as_primitive::<TimestampMillisecondType>();
-    let server = col("server_time").as_primitive::<TimestampMillisecondType>();
-    let s = |n: &str| col(n).as_string::<i32>().clone();
-    let (kind, api, ns, name, uid, rv, ev, obj) = (
-        s("kind"),
-        s("api_version"),
-        s("namespace"),
-        s("name"),
-        s("uid"),
-        s("resource_version"),
-        s("event_type"),
-        s("object"),
-    );
-    let opt = |a: &arrow_array::StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_owned());
-    (0..batch.num_rows())
-        .map(|i| {
-            Ok(ObjectRevision {
-                observed_ms: observed.value(i),
-                server_time_ms: server.is_valid(i).then(|| server.value(i)),
-                kind: kind.value(i).to_owned(),
-                api_version: api.value(i).to_owned(),
-                namespace: opt(&ns, i),
-                name: opt(&name, i),
-                uid: opt(&uid, i),
-                resource_version: opt(&rv, i),
-                event: ev
-                    .value(i)
-                    .parse::<WatchEvent>()
-                    .map_err(|e| corrupt(path, format!("row {i}: {e}")))?,
-                object: opt(&obj, i),
-            })
-        })
-        .collect()
 }
 
 /// Segments are appended in order, but a series may get late samples; sort
 /// stably (later segments after earlier ones) and keep the last of a tie.
 fn merge_sorted(s: &mut SeriesSamples) {
-    if s.timestamps.is_sorted() && s.timestamps.windows(2).all(|w| w[0] < w[1]) {
+    if s.timestamps.windows(2).all(|w| w[0] < w[1]) {
         return;
     }
     let mut idx: Vec<usize> = (0..s.timestamps.len()).collect();

@@ -3,12 +3,12 @@
 use std::fs;
 use std::path::Path;
 
-use crate::error::{IoContext, Result, StoreError};
-use crate::fsutil::{sync_dir, try_lock};
+use crate::error::{IoContext, Result};
+use crate::fsutil::{lock, sync_dir};
 use crate::journal::{self, JOURNAL_FILE, Record};
 use crate::manifest::Manifest;
 use crate::segment::SegmentBuffer;
-use crate::writer::LOCK_FILE;
+use crate::tables::SeriesIndex;
 
 /// What recovery found and kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -30,9 +30,7 @@ pub struct RecoveryReport {
 /// Recovers an interrupted recording in `dir` (what `understudy inspect
 /// --repair` does). Returns `None` when there was nothing to recover.
 pub fn repair(dir: &Path) -> Result<Option<RecoveryReport>> {
-    let _lock = try_lock(&dir.join(LOCK_FILE))?.ok_or(StoreError::Locked {
-        path: dir.to_owned(),
-    })?;
+    let _lock = lock(dir)?;
     let mut manifest = Manifest::load(dir)?;
     recover_locked(dir, &mut manifest)
 }
@@ -93,9 +91,10 @@ pub(crate) fn recover_locked(
             }
         }
         report.series = series.len() as u64;
-        if let Some(segment) = buffer.seal(dir, contents.seq)? {
-            manifest.segments.push(segment);
-        }
+        let refs = SeriesIndex::load(dir, manifest)?.refs();
+        manifest
+            .segments
+            .extend(buffer.seal(dir, contents.seq, &refs)?.segment);
         manifest.gaps.append(&mut buffer.gaps);
     }
     close_interrupted_session(

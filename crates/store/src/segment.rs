@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
 use arrow_array::{
-    ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array,
+    ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array,
+    UInt64Array,
 };
 use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::{WriterProperties, WriterVersion};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 use understudy_core::{Gap, ObjectRevision, Series, SeriesId, schema};
 
@@ -130,14 +131,17 @@ impl SegmentBuffer {
 
     /// Writes the buffered samples and objects as segment `seq` into `dir`.
     /// Files appear under their final names only once complete and synced.
-    /// Returns `None` when there was nothing but gaps to seal.
-    pub(crate) fn seal(&mut self, dir: &Path, seq: u64) -> Result<Option<Segment>> {
+    /// Series without a ref in `refs` get the next free ones; the caller
+    /// adopts them (with [`SeriesRefs::adopt`]) once the manifest names the
+    /// segment, so a failed seal can simply be tried again.
+    pub(crate) fn seal(&mut self, dir: &Path, seq: u64, refs: &SeriesRefs) -> Result<Sealed> {
         let mut files = Vec::new();
         let mut span = Span::default();
+        let mut new_refs = Vec::new();
         if !self.idx.is_empty() {
-            let (samples, series) = self.seal_samples(dir, seq, &mut span)?;
+            let (samples, series) = self.seal_samples(dir, seq, refs, &mut new_refs, &mut span)?;
             files.push(samples);
-            files.push(series);
+            files.extend(series);
         }
         if !self.objects.is_empty() {
             files.push(self.seal_objects(dir, seq, &mut span)?);
@@ -145,23 +149,26 @@ impl SegmentBuffer {
         for f in &files {
             sync_dir(&dir.join(&f.table))?;
         }
-        if files.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(Segment {
+        // Listed even with no files (only gaps): the manifest entry is what
+        // tells recovery that this journal's content is already in.
+        let segment = (!self.is_empty()).then_some(Segment {
             seq,
             min_time_ms: span.min,
             max_time_ms: span.max,
             files,
-        }))
+            extra: Default::default(),
+        });
+        Ok(Sealed { segment, new_refs })
     }
 
     fn seal_samples(
         &mut self,
         dir: &Path,
         seq: u64,
+        refs: &SeriesRefs,
+        new_refs: &mut Vec<(SeriesId, u32)>,
         span: &mut Span,
-    ) -> Result<(SegmentFile, SegmentFile)> {
+    ) -> Result<(SegmentFile, Option<SegmentFile>)> {
         let n = self.series.len();
         // Per series: sample count and earliest time.
         let mut count = vec![0usize; n];
@@ -170,45 +177,53 @@ impl SegmentBuffer {
             count[i as usize] += 1;
             first[i as usize] = first[i as usize].min(t);
         }
+        // Refs for new series in order of arrival: a source delivers the
+        // series of one scrape together, so they get consecutive refs.
+        let mut next = refs.next;
+        let local_ref: Vec<u32> = self
+            .series
+            .iter()
+            .map(|s| {
+                refs.get(s.id()).unwrap_or_else(|| {
+                    new_refs.push((s.id(), next));
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
         // Series scraped together share every timestamp. Ordering series by
         // their first sample's time puts them next to each other, where zstd
-        // stores the repeated timestamp runs almost for free.
+        // stores the repeated timestamp runs almost for free, and their
+        // consecutive refs delta-encode to nearly nothing.
         let mut order: Vec<u32> = (0..n as u32).filter(|&i| count[i as usize] > 0).collect();
-        order.sort_unstable_by(|&a, &b| {
-            first[a as usize]
-                .cmp(&first[b as usize])
-                .then_with(|| self.series[a as usize].cmp(&self.series[b as usize]))
-        });
+        order.sort_unstable_by_key(|&i| (first[i as usize], local_ref[i as usize]));
         // A counting sort straight into the output columns; stable, so of two
         // samples at one time the later write stays later.
-        let mut next = vec![0usize; n];
+        let mut at_of = vec![0usize; n];
         let mut at = 0;
         for &i in &order {
-            next[i as usize] = at;
+            at_of[i as usize] = at;
             at += count[i as usize];
         }
         let total = self.idx.len();
         let mut ts = vec![0i64; total];
         let mut vs = vec![0f64; total];
         for ((&i, &t), &v) in self.idx.iter().zip(&self.ts).zip(&self.vals) {
-            let k = &mut next[i as usize];
+            let k = &mut at_of[i as usize];
             ts[*k] = t;
             vs[*k] = v;
             *k += 1;
         }
-        let mut ids = Vec::with_capacity(total);
-        let mut stats = Vec::with_capacity(order.len());
+        let mut rs = Vec::with_capacity(total);
         let (mut read, mut write) = (0, 0);
         for &i in &order {
             let len = count[i as usize];
             let kept = sort_dedup(&mut ts[read..read + len], &mut vs[read..read + len]);
             ts.copy_within(read..read + kept, write);
             vs.copy_within(read..read + kept, write);
-            let (min, max) = (ts[write], ts[write + kept - 1]);
-            span.add(min);
-            span.add(max);
-            stats.push((i, kept as u64, min, max));
-            ids.resize(write + kept, self.series[i as usize].id().0);
+            span.add(ts[write]);
+            span.add(ts[write + kept - 1]);
+            rs.resize(write + kept, local_ref[i as usize]);
             read += len;
             write += kept;
         }
@@ -216,7 +231,7 @@ impl SegmentBuffer {
         vs.truncate(write);
 
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(UInt64Array::from(ids)),
+            Arc::new(UInt32Array::from(rs)),
             Arc::new(timestamps(ts)),
             Arc::new(Float64Array::from(vs)),
         ];
@@ -227,21 +242,29 @@ impl SegmentBuffer {
             out.write(all.slice(offset, SEAL_BATCH_ROWS.min(all.num_rows() - offset)))?;
         }
         let samples = out.finish()?;
-
+        if new_refs.is_empty() {
+            return Ok((samples, None));
+        }
         let mut out = TableWriter::create(dir, "series", seq, schema::series(), plain_props())?;
-        out.write(self.series_batch(&stats))?;
-        Ok((samples, out.finish()?))
+        out.write(self.series_batch(&local_ref, new_refs))?;
+        Ok((samples, Some(out.finish()?)))
     }
 
-    fn series_batch(&self, stats: &[(u32, u64, i64, i64)]) -> RecordBatch {
+    /// The rows of the series table: the series first seen in this segment.
+    fn series_batch(&self, local_ref: &[u32], new_refs: &[(SeriesId, u32)]) -> RecordBatch {
+        let first_ref = new_refs[0].1;
+        // New refs were handed out in local order, so they map back by offset.
+        let locals: Vec<usize> = (0..self.series.len())
+            .filter(|&i| local_ref[i] >= first_ref)
+            .collect();
         let names = MapFieldNames {
             entry: schema::MAP_ENTRIES.into(),
             key: schema::MAP_KEY.into(),
             value: schema::MAP_VALUE.into(),
         };
         let mut labels = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new());
-        for &(i, ..) in stats {
-            for (k, v) in self.series[i as usize].labels().iter() {
+        for &i in &locals {
+            for (k, v) in self.series[i].labels().iter() {
                 labels.keys().append_value(k);
                 labels.values().append_value(v);
             }
@@ -249,24 +272,26 @@ impl SegmentBuffer {
                 .append(true)
                 .expect("keys and values are appended in pairs");
         }
-        let s = |i: u32| &self.series[i as usize];
         let columns: Vec<ArrayRef> = vec![
             Arc::new(
-                stats
+                locals
                     .iter()
-                    .map(|&(i, ..)| s(i).id().0)
+                    .map(|&i| local_ref[i])
+                    .collect::<UInt32Array>(),
+            ),
+            Arc::new(
+                locals
+                    .iter()
+                    .map(|&i| self.series[i].id().0)
                     .collect::<UInt64Array>(),
             ),
             Arc::new(
-                stats
+                locals
                     .iter()
-                    .map(|&(i, ..)| Some(s(i).metric()))
+                    .map(|&i| Some(self.series[i].metric()))
                     .collect::<StringArray>(),
             ),
             Arc::new(labels.finish()),
-            Arc::new(stats.iter().map(|&(_, n, ..)| n).collect::<UInt64Array>()),
-            Arc::new(timestamps(stats.iter().map(|&(.., min, _)| min).collect())),
-            Arc::new(timestamps(stats.iter().map(|&(.., max)| max).collect())),
         ];
         RecordBatch::try_new(schema::series(), columns).expect("columns match the series schema")
     }
@@ -281,6 +306,36 @@ impl SegmentBuffer {
             out.write(objects_batch(chunk))?;
         }
         out.finish()
+    }
+}
+
+/// What sealing wrote: the segment to list in the manifest (`None` when
+/// there was nothing at all), and the refs it gave to new series.
+#[derive(Debug)]
+pub(crate) struct Sealed {
+    pub segment: Option<Segment>,
+    pub new_refs: Vec<(SeriesId, u32)>,
+}
+
+/// Every series of a recording and its dense ref, the key of the samples
+/// table. Refs count up from 0 in order of first appearance.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SeriesRefs {
+    by_id: HashMap<SeriesId, u32, BuildHasherDefault<IdHasher>>,
+    next: u32,
+}
+
+impl SeriesRefs {
+    pub(crate) fn get(&self, id: SeriesId) -> Option<u32> {
+        self.by_id.get(&id).copied()
+    }
+
+    /// Records refs handed out by a seal that is now in the manifest.
+    pub(crate) fn adopt(&mut self, refs: &[(SeriesId, u32)]) {
+        for &(id, r) in refs {
+            self.by_id.insert(id, r);
+            self.next = self.next.max(r + 1);
+        }
     }
 }
 
@@ -349,18 +404,23 @@ fn objects_batch(objects: &[ObjectRevision]) -> RecordBatch {
     RecordBatch::try_new(schema::objects(), columns).expect("columns match the objects schema")
 }
 
-/// Encodings chosen for samples (see docs/recording-format.md): series ids
-/// repeat in long runs (dictionary + RLE makes them nearly free); timestamps
-/// stay plain, because series scraped together sit next to each other and
-/// zstd turns their identical timestamp runs into back-references (delta
-/// encoding would hide the repeats behind block boundaries); float values
-/// compress best with their bytes split into streams before zstd.
+/// Encodings chosen for samples (see docs/recording-format.md): series refs
+/// repeat in long runs and step by small amounts (delta encoding makes them
+/// nearly free); timestamps stay plain, because series scraped together sit
+/// next to each other and zstd turns their identical timestamp runs into
+/// back-references (delta encoding would hide the repeats behind block
+/// boundaries); float values compress best with their bytes split into
+/// streams before zstd. Value statistics would cost time and help no reader.
 fn samples_props() -> WriterProperties {
     base_props()
         .set_dictionary_enabled(false)
-        .set_column_dictionary_enabled(ColumnPath::from("series_id"), true)
+        .set_column_encoding(
+            ColumnPath::from("series_ref"),
+            Encoding::DELTA_BINARY_PACKED,
+        )
         .set_column_compression(ColumnPath::from("timestamp"), zstd(1))
         .set_column_encoding(ColumnPath::from("value"), Encoding::BYTE_STREAM_SPLIT)
+        .set_column_statistics_enabled(ColumnPath::from("value"), EnabledStatistics::None)
         .build()
 }
 
@@ -471,6 +531,7 @@ impl TableWriter {
             rows,
             bytes,
             sha256,
+            extra: Default::default(),
         })
     }
 }

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use understudy_core::{Gap, TimelineBatch};
 
 use crate::error::{Result, StoreError, corrupt};
-use crate::fsutil::{create_dir, try_lock};
+use crate::fsutil::{create_dir, lock};
 use crate::journal::JournalWriter;
 use crate::manifest::{Manifest, Session, SourceInfo, TOOL_VERSION};
 use crate::recover::{RecoveryReport, recover_locked};
-use crate::segment::SegmentBuffer;
+use crate::segment::{SegmentBuffer, SeriesRefs};
+use crate::tables::SeriesIndex;
 
 pub const LOCK_FILE: &str = "recording.lock";
 
@@ -71,6 +72,8 @@ pub struct RecordingWriter {
     manifest: Manifest,
     journal: JournalWriter,
     buffer: SegmentBuffer,
+    /// Every series of the recording and its ref, sealed ones included.
+    refs: SeriesRefs,
     seq: u64,
     segment_started_ms: i64,
     opts: WriterOptions,
@@ -92,17 +95,27 @@ impl RecordingWriter {
         now_ms: i64,
     ) -> Result<(RecordingWriter, Option<RecoveryReport>)> {
         create_dir(dir)?;
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = try_lock(&lock_path)?.ok_or(StoreError::Locked {
-            path: dir.to_owned(),
-        })?;
+        let lock = lock(dir)?;
         let (mut manifest, report) = match Manifest::load(dir) {
             Ok(mut m) => {
                 let report = recover_locked(dir, &mut m)?;
                 (m, report)
             }
             Err(StoreError::NotARecording { .. }) => {
-                if std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0) > 1 {
+                // Our own lock file and temporaries (a recorder killed before
+                // its first manifest) do not make a directory foreign.
+                let foreign = std::fs::read_dir(dir)
+                    .map(|d| {
+                        d.flatten()
+                            .filter(|e| {
+                                let name = e.file_name();
+                                let name = name.to_string_lossy();
+                                name != LOCK_FILE && !name.ends_with(".tmp")
+                            })
+                            .count()
+                    })
+                    .unwrap_or(0);
+                if foreign > 0 {
                     return Err(corrupt(
                         dir,
                         "directory is not empty and holds no manifest.json; refusing to record into it",
@@ -134,8 +147,10 @@ impl RecordingWriter {
             end_ms: None,
             clean: false,
             tool_version: TOOL_VERSION.into(),
+            extra: Default::default(),
         });
         manifest.store(dir)?;
+        let refs = SeriesIndex::load(dir, &manifest)?.refs();
         let seq = manifest.next_seq();
         let journal = JournalWriter::create(dir, seq, now_ms, |_| {})?;
         let writer = RecordingWriter {
@@ -144,6 +159,7 @@ impl RecordingWriter {
             manifest,
             journal,
             buffer: SegmentBuffer::default(),
+            refs,
             seq,
             segment_started_ms: now_ms,
             opts,
@@ -233,10 +249,16 @@ impl RecordingWriter {
     /// starts over.
     pub fn seal(&mut self, now_ms: i64) -> Result<()> {
         self.flush(now_ms)?;
-        let segment = self.buffer.seal(&self.dir, self.seq)?;
+        let sealed = self.buffer.seal(&self.dir, self.seq, &self.refs)?;
         let mut manifest = self.manifest.clone();
-        let bytes: u64 = segment.iter().flat_map(|s| &s.files).map(|f| f.bytes).sum();
-        manifest.segments.extend(segment);
+        let bytes: u64 = sealed
+            .segment
+            .iter()
+            .flat_map(|s| &s.files)
+            .map(|f| f.bytes)
+            .sum();
+        let any = sealed.segment.is_some();
+        manifest.segments.extend(sealed.segment);
         manifest.gaps.extend(self.buffer.gaps.iter().cloned());
         if let Some(s) = manifest.sessions.last_mut() {
             s.end_ms = Some(now_ms);
@@ -244,8 +266,9 @@ impl RecordingWriter {
         manifest.store(&self.dir)?;
         // Sealed: from here on the old journal holds nothing we need.
         self.manifest = manifest;
+        self.refs.adopt(&sealed.new_refs);
         self.stats.segment_bytes += bytes;
-        self.stats.segments_sealed += u64::from(bytes > 0);
+        self.stats.segments_sealed += u64::from(any);
         self.seq = self.manifest.next_seq();
         // Cleared, not replaced: the next segment reuses the memory, so a
         // long recording runs in the same footprint as a short one.
