@@ -197,30 +197,16 @@ impl SegmentBuffer {
         // consecutive refs delta-encode to nearly nothing.
         let mut order: Vec<u32> = (0..n as u32).filter(|&i| count[i as usize] > 0).collect();
         order.sort_unstable_by_key(|&i| (first[i as usize], local_ref[i as usize]));
-        // A counting sort straight into the output columns; stable, so of two
-        // samples at one time the later write stays later.
-        let mut at_of = vec![0usize; n];
-        let mut at = 0;
-        for &i in &order {
-            at_of[i as usize] = at;
-            at += count[i as usize];
-        }
-        let total = self.idx.len();
-        let mut ts = vec![0i64; total];
-        let mut vs = vec![0f64; total];
-        for ((&i, &t), &v) in self.idx.iter().zip(&self.ts).zip(&self.vals) {
-            let k = &mut at_of[i as usize];
-            ts[*k] = t;
-            vs[*k] = v;
-            *k += 1;
-        }
-        let mut rs = Vec::with_capacity(total);
+        let (mut ts, mut vs) = self.group_by_series(&order, &count);
+        let mut rs = Vec::with_capacity(ts.len());
         let (mut read, mut write) = (0, 0);
         for &i in &order {
             let len = count[i as usize];
             let kept = sort_dedup(&mut ts[read..read + len], &mut vs[read..read + len]);
-            ts.copy_within(read..read + kept, write);
-            vs.copy_within(read..read + kept, write);
+            if read != write {
+                ts.copy_within(read..read + kept, write);
+                vs.copy_within(read..read + kept, write);
+            }
             span.add(ts[write]);
             span.add(ts[write + kept - 1]);
             rs.resize(write + kept, local_ref[i as usize]);
@@ -248,6 +234,28 @@ impl SegmentBuffer {
         let mut out = TableWriter::create(dir, "series", seq, schema::series(), plain_props())?;
         out.write(self.series_batch(&local_ref, new_refs))?;
         Ok((samples, Some(out.finish()?)))
+    }
+
+    /// Reorders the samples from arrival order into the series order `order`:
+    /// a counting sort, stable, so of two samples at one time the later
+    /// write stays later.
+    fn group_by_series(&self, order: &[u32], count: &[usize]) -> (Vec<i64>, Vec<f64>) {
+        let mut at = vec![0usize; self.series.len()];
+        let mut next = 0;
+        for &i in order {
+            at[i as usize] = next;
+            next += count[i as usize];
+        }
+        let total = self.idx.len();
+        let mut ts = vec![0i64; total];
+        let mut vs = vec![0f64; total];
+        for ((&i, &t), &v) in self.idx.iter().zip(&self.ts).zip(&self.vals) {
+            let k = &mut at[i as usize];
+            ts[*k] = t;
+            vs[*k] = v;
+            *k += 1;
+        }
+        (ts, vs)
     }
 
     /// The rows of the series table: the series first seen in this segment.

@@ -188,6 +188,9 @@ impl RecordingWriter {
     /// Adds a batch to the journal and the current segment. Nothing is durable
     /// before the next [`flush`](Self::flush).
     pub fn append(&mut self, batch: &TimelineBatch) -> Result<()> {
+        // While the journal is stale, the next flush writes a new one from
+        // the buffer, this batch included.
+        let journal = !self.journal_stale;
         let start = self.buffer.samples();
         for s in &batch.samples {
             let (i, new) = self.buffer.intern(&s.series).map_err(|id| {
@@ -199,21 +202,25 @@ impl RecordingWriter {
                     ),
                 )
             })?;
-            if new {
+            if new && journal {
                 self.journal.series(&s.series);
             }
             self.buffer.push_sample(i, s.timestamp_ms, s.value);
         }
         let (idx, ts, vals) = self.buffer.tail(start);
-        if !idx.is_empty() {
+        if !idx.is_empty() && journal {
             self.journal.samples(idx, ts, vals);
         }
         for o in &batch.objects {
-            self.journal.object(o);
+            if journal {
+                self.journal.object(o);
+            }
             self.buffer.objects.push(o.clone());
         }
         for g in &batch.gaps {
-            self.journal.gap(g);
+            if journal {
+                self.journal.gap(g);
+            }
             self.buffer.gaps.push(g.clone());
         }
         self.stats.samples_written += batch.samples.len() as u64;
@@ -242,11 +249,11 @@ impl RecordingWriter {
             || self.buffer.samples() >= self.opts.max_segment_samples
     }
 
-    /// Seals the current segment into Parquet, lists it in the manifest and
-    /// starts a new journal. Order matters for crash safety: files, then the
-    /// manifest naming them, then the journal is replaced. A failure at any
-    /// step leaves the data in memory and the journal, and the next call
-    /// starts over.
+    /// Seals the current segment into Parquet and lists it in the manifest;
+    /// the next flush replaces the journal (a close never needs one). Order
+    /// matters for crash safety: files, then the manifest naming them, then
+    /// the new journal. A failure at any step leaves the data in memory and
+    /// in the journal, and the next call starts over.
     pub fn seal(&mut self, now_ms: i64) -> Result<()> {
         self.flush(now_ms)?;
         let sealed = self.buffer.seal(&self.dir, self.seq, &self.refs)?;
@@ -275,7 +282,7 @@ impl RecordingWriter {
         self.buffer.clear();
         self.segment_started_ms = now_ms;
         self.journal_stale = true;
-        self.rejournal(now_ms)
+        Ok(())
     }
 
     /// Starts a journal for the current segment and writes into it whatever
