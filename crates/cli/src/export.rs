@@ -63,7 +63,9 @@ pub fn run(args: Args) -> Result<()> {
     };
     let stats = match &args.out {
         Some(path) => {
-            let tmp = path.with_extension("partial");
+            let mut tmp = path.clone().into_os_string();
+            tmp.push(".partial");
+            let tmp = PathBuf::from(tmp);
             let file = File::create(&tmp)
                 .with_context(|| format!("failed to create {}", tmp.display()))?;
             let mut out = BufWriter::with_capacity(1 << 20, file);

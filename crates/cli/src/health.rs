@@ -64,7 +64,7 @@ const METRICS: &[Metric] = &[
     },
     Metric {
         name: "understudy_write_errors_total",
-        help: "Failed journal flushes and seals (each is retried).",
+        help: "Failed writes: journal flushes and seals (retried) and refused batches.",
         kind: "counter",
         value: |s| s.write_errors as f64,
     },

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 pub struct Gap {
     /// The source's instance name (`prometheus[0]`), or `recorder`.
     pub source: String,
-    /// First millisecond without observations.
+    /// When observation stopped: the source's last moment known good (the
+    /// failure, or the recorder's last flush).
     pub start_ms: i64,
-    /// Last millisecond without observations; `None` while the gap is open
+    /// When observation resumed; `None` while the gap is open
     /// (the source is still down when the recording ends).
     pub end_ms: Option<i64>,
     /// Why, in words a user can act on.

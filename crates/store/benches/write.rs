@@ -1,6 +1,6 @@
 //! Write throughput and size on disk of a recording, for comparison with
-//! Prometheus' TSDB (see scripts/bench-vs-prometheus.sh, which runs this and
-//! promtool side by side).
+//! Prometheus' TSDB (scripts/bench-vs-prometheus.sh runs this and promtool
+//! side by side on the same series and samples).
 //!
 //! `cargo bench -p understudy-store --bench write -- [--series N] [--scrapes N] [--out DIR]`
 //!
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use understudy_core::{Labels, SampleBatch, Series, TimelineBatch};
 use understudy_store::export::{Format, export};
@@ -109,29 +109,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rec_dir = dir.join("recording");
     let _ = std::fs::remove_dir_all(&rec_dir);
 
-    let mut rng = Rng(0x5eed);
-    let series = make_series(series_n, &mut rng);
-    let targets = series_n.div_ceil(100);
-    let offsets: Vec<i64> = (0..targets).map(|_| (rng.next() % 15_000) as i64).collect();
-    let mut state: Vec<f64> = series.iter().map(|(_, k)| initial(*k, &mut rng)).collect();
+    let mut generator = Generator::new(series_n);
     // Two hours aligned, so promtool builds one block from the same data.
     let base = 1_795_644_000_000i64;
-
-    // Generate every scrape up front so only the writer is timed.
-    let mut batches = Vec::with_capacity(scrapes);
-    for i in 0..scrapes {
-        let mut batch = SampleBatch::with_capacity(series.len());
-        let jitter: Vec<i64> = (0..targets)
-            .map(|_| (rng.next() % 51) as i64 - 25)
-            .collect();
-        for (j, (s, kind)) in series.iter().enumerate() {
-            let t = base + i as i64 * 15_000 + offsets[j / 100] + jitter[j / 100];
-            state[j] = step(*kind, state[j], &mut rng);
-            batch.push(s, t, state[j]);
-        }
-        batches.push(TimelineBatch::from(batch));
-    }
-
     let meta = RecordingMeta {
         name: "bench".into(),
         ..Default::default()
@@ -140,26 +120,47 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         segment_ms: i64::MAX,
         max_segment_samples: usize::MAX,
     };
-    let started = Instant::now();
-    let (mut w, _) = RecordingWriter::open(&rec_dir, meta, opts, base)?;
-    let mut flushed = Instant::now();
+
+    // Scrapes are generated one at a time (so memory shows the writer's
+    // footprint) and only the writer's calls are timed.
+    let mut journal_time = Duration::ZERO;
+    let mut seal_time = Duration::ZERO;
+    let mut since_flush = Duration::ZERO;
     let mut peak_rss = Vec::new();
-    for (i, b) in batches.iter().enumerate() {
-        w.append(b)?;
+    let timed = |acc: &mut Duration,
+                 f: &mut dyn FnMut() -> Result<(), understudy_store::StoreError>| {
+        let t = Instant::now();
+        let r = f();
+        *acc += t.elapsed();
+        r
+    };
+    let mut w = None;
+    timed(&mut journal_time, &mut || {
+        w = Some(RecordingWriter::open(&rec_dir, meta.clone(), opts, base)?.0);
+        Ok(())
+    })?;
+    let mut w = w.ok_or("writer")?;
+    for i in 0..scrapes {
+        let batch = generator.scrape(base, i);
         let now = base + i as i64 * 15_000;
-        if each_scrape || flushed.elapsed().as_secs() >= 1 {
-            w.flush(now)?;
-            flushed = Instant::now();
+        let before = journal_time;
+        timed(&mut journal_time, &mut || w.append(&batch))?;
+        since_flush += journal_time - before;
+        if each_scrape || since_flush >= Duration::from_secs(1) {
+            timed(&mut journal_time, &mut || w.flush(now))?;
+            since_flush = Duration::ZERO;
         }
         if segment_scrapes.is_some_and(|n| (i + 1) % n == 0) {
-            w.seal(now)?;
+            timed(&mut seal_time, &mut || w.seal(now))?;
             peak_rss.push(peak_rss_kib());
         }
     }
-    w.flush(base + scrapes as i64 * 15_000)?;
-    let journaled = started.elapsed();
-    let manifest = w.close(base + scrapes as i64 * 15_000)?;
-    let total = started.elapsed();
+    let end = base + scrapes as i64 * 15_000;
+    timed(&mut journal_time, &mut || w.flush(end))?;
+    let t = Instant::now();
+    let manifest = w.close(end)?;
+    seal_time += t.elapsed();
+    let total = journal_time + seal_time;
 
     let samples = (series_n * scrapes) as f64;
     let sealed: u64 = manifest
@@ -187,8 +188,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "write: {:.0} samples/s ({:.2} s; journal {:.2} s, seal {:.2} s)",
         samples / total.as_secs_f64(),
         total.as_secs_f64(),
-        journaled.as_secs_f64(),
-        (total - journaled).as_secs_f64()
+        journal_time.as_secs_f64(),
+        seal_time.as_secs_f64()
     );
     println!(
         "size: {sealed} bytes sealed, {:.3} bytes/sample",
@@ -200,6 +201,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             bytes as f64 / samples
         );
     }
+    if !peak_rss.is_empty() {
+        // Peak resident memory after each seal: flat when memory is bounded
+        // by the segment, growing when something grows with the run.
+        let mib: Vec<String> = peak_rss.iter().map(|k| format!("{}", k / 1024)).collect();
+        println!("peak RSS after each seal (MiB): {}", mib.join(" "));
+    }
 
     if out.is_some() {
         // The same data as OpenMetrics and as promtool's series file, for
@@ -208,7 +215,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut om = std::io::BufWriter::new(std::fs::File::create(dir.join("samples.om"))?);
         export(&rec, Format::OpenMetrics, |_| true, &mut om)?;
         let mut js = std::io::BufWriter::new(std::fs::File::create(dir.join("series.json"))?);
-        for (s, _) in &series {
+        for (s, _) in &generator.series {
             let mut m: BTreeMap<&str, &str> = s.labels().iter().collect();
             m.insert("__name__", s.metric());
             writeln!(js, "{}", serde_json::to_string(&m)?)?;
@@ -229,6 +236,45 @@ fn peak_rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// The synthetic targets: series, their value kinds and current values.
+struct Generator {
+    rng: Rng,
+    series: Vec<(Arc<Series>, Kind)>,
+    state: Vec<f64>,
+    offsets: Vec<i64>,
+}
+
+impl Generator {
+    fn new(n: usize) -> Generator {
+        let mut rng = Rng(0x5eed);
+        let series = make_series(n, &mut rng);
+        let targets = n.div_ceil(100);
+        let offsets = (0..targets).map(|_| (rng.next() % 15_000) as i64).collect();
+        let state = series.iter().map(|(_, k)| initial(*k, &mut rng)).collect();
+        Generator {
+            rng,
+            series,
+            state,
+            offsets,
+        }
+    }
+
+    /// Scrape `i` of every target: one timestamp per target (its offset
+    /// plus up to ±25 ms of jitter), as Prometheus stamps a scrape.
+    fn scrape(&mut self, base: i64, i: usize) -> TimelineBatch {
+        let mut batch = SampleBatch::with_capacity(self.series.len());
+        let jitter: Vec<i64> = (0..self.offsets.len())
+            .map(|_| (self.rng.next() % 51) as i64 - 25)
+            .collect();
+        for (j, (s, kind)) in self.series.iter().enumerate() {
+            let t = base + i as i64 * 15_000 + self.offsets[j / 100] + jitter[j / 100];
+            self.state[j] = step(*kind, self.state[j], &mut self.rng);
+            batch.push(s, t, self.state[j]);
+        }
+        batch.into()
+    }
 }
 
 fn make_series(n: usize, rng: &mut Rng) -> Vec<(Arc<Series>, Kind)> {

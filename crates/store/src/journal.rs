@@ -182,7 +182,7 @@ impl JournalWriter {
         self.pending.clear();
     }
 
-    /// Bytes made durable so far.
+    /// Bytes handed to the OS so far (durable at the next flush).
     pub(crate) fn written(&self) -> u64 {
         self.written
     }
