@@ -40,7 +40,7 @@ impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
             segment_ms: 5 * 60_000,
-            max_segment_samples: 20_000_000,
+            max_segment_samples: 5_000_000,
         }
     }
 }
