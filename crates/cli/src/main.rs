@@ -10,6 +10,7 @@ mod inspect;
 mod record;
 mod selector;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -17,11 +18,19 @@ use clap::{Parser, Subcommand};
 /// Records and replays autoscaling runs: cluster, queue and metric timelines
 /// on one clock, in Parquet.
 #[derive(Debug, Parser)]
-#[command(name = "understudy", version, about, max_term_width = 100)]
+#[command(name = "understudy", version, max_term_width = 100, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  understudy record --config understudy.toml --out recordings/conflict --duration 10m
+  understudy inspect recordings/conflict
+  understudy export recordings/conflict --format openmetrics --out conflict.om
+
+Logs go to standard error; UNDERSTUDY_LOG=debug shows more, NO_COLOR=1 turns colour off.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -38,7 +47,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .with_target(false)
         .init();
     let result = match cli.command {

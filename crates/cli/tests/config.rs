@@ -34,17 +34,7 @@ fn every_bad_config_fails_with_its_expected_error_and_records_nothing() {
             });
         let tmp = tempfile::tempdir().expect("tempdir");
         let out = tmp.path().join("r");
-        let o = run(&[
-            "record",
-            "--config",
-            path.to_str().expect("utf-8"),
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--duration",
-            "1s",
-            "--listen",
-            "127.0.0.1:0",
-        ]);
+        let o = record(&path, &out, &["--duration", "1s"]);
         let err = stderr(&o);
         assert!(!o.status.success(), "{} was accepted", path.display());
         assert!(

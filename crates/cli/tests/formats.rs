@@ -135,14 +135,15 @@ fn promtool_builds_blocks_from_the_openmetrics_export() {
     let rec = tmp.path().join("rec");
     let want = recording(&rec);
     let om = tmp.path().join("rec.om");
-    let o = run(&[
-        "export",
-        rec.to_str().expect("utf-8"),
-        "--format",
-        "openmetrics",
-        "--out",
-        om.to_str().expect("utf-8"),
-    ]);
+    let o = export(
+        &rec,
+        &[
+            "--format",
+            "openmetrics",
+            "--out",
+            om.to_str().expect("utf-8"),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("(1 staleness markers left out"),
@@ -333,14 +334,10 @@ fn csv_has_one_row_per_sample_with_labels_quoted() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let rec = tmp.path().join("rec");
     let want = recording(&rec);
-    let o = run(&[
-        "export",
-        rec.to_str().expect("utf-8"),
-        "--format",
-        "csv",
-        "--match",
-        "{stream_name=\"MEMES\"}",
-    ]);
+    let o = export(
+        &rec,
+        &["--format", "csv", "--match", "{stream_name=\"MEMES\"}"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let lines: Vec<&str> = text.lines().collect();
@@ -369,14 +366,7 @@ fn a_bad_selector_is_a_clear_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let rec = tmp.path().join("rec");
     recording(&rec);
-    let o = run(&[
-        "export",
-        rec.to_str().expect("utf-8"),
-        "--format",
-        "csv",
-        "--match",
-        "rate(up[5m])",
-    ]);
+    let o = export(&rec, &["--format", "csv", "--match", "rate(up[5m])"]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("expected a series selector"),

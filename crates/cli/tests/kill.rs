@@ -76,24 +76,16 @@ fn a_recorder_killed_at_random_moments_loses_at_most_its_last_flush() {
 
     // The health series has one sample per flush: the newest one before each
     // kill must have survived it.
-    let o = run(&[
-        "export",
-        out.to_str().expect("utf-8"),
-        "--format",
-        "csv",
-        "--match",
-        "understudy_samples_written_total",
-    ]);
-    let times: Vec<i64> = stdout(&o)
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let t = humantime::parse_rfc3339(l.split(',').next().expect("ts")).expect("RFC 3339");
-            t.duration_since(UNIX_EPOCH)
-                .expect("after 1970")
-                .as_millis() as i64
-        })
-        .collect();
+    let o = export(
+        &out,
+        &[
+            "--format",
+            "csv",
+            "--match",
+            "understudy_samples_written_total",
+        ],
+    );
+    let times = csv_times(&stdout(&o));
     let mut worst = 0;
     for &k in &kills {
         let kept = times

@@ -12,17 +12,7 @@ fn an_empty_config_records_the_recorders_own_health() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let config = write(&tmp.path().join("empty.toml"), "");
     let out = tmp.path().join("r");
-    let o = run(&[
-        "record",
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--duration",
-        "3s",
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let o = record(&config, &out, &["--duration", "3s"]);
     assert!(o.status.success(), "record failed: {}", stderr(&o));
     let r = inspect_json(&out);
     assert_eq!(r["sessions"], 1);
@@ -106,17 +96,7 @@ fn a_second_recorder_on_the_same_directory_is_refused() {
     let out = tmp.path().join("r");
     let mut first = Recorder::start(&config, &out);
     first.health_addr();
-    let o = run(&[
-        "record",
-        "--config",
-        config.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--listen",
-        "127.0.0.1:0",
-        "--duration",
-        "1s",
-    ]);
+    let o = record(&config, &out, &["--duration", "1s"]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("is in use by another understudy process"),
@@ -195,17 +175,7 @@ fn a_full_disk_is_reported_retried_and_loses_nothing() {
     assert_eq!(r["journal"], serde_json::Value::Null);
     // Nothing recorded while the disk was full is missing: the health series
     // has a sample at every 50 ms flush, before, during and after.
-    let times: Vec<i64> = read("written.csv")
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let ts = l.split(',').next().expect("timestamp");
-            let t = humantime::parse_rfc3339(ts).expect("RFC 3339");
-            t.duration_since(std::time::UNIX_EPOCH)
-                .expect("after 1970")
-                .as_millis() as i64
-        })
-        .collect();
+    let times = csv_times(&read("written.csv"));
     assert!(times.len() > 60, "{} samples", times.len());
     let widest = times
         .windows(2)

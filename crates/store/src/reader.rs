@@ -11,7 +11,7 @@ use crate::error::{IoContext, Result, StoreError, corrupt};
 use crate::fsutil::{sha256_file, try_lock};
 use crate::journal::JOURNAL_FILE;
 use crate::manifest::{Manifest, Segment, SegmentFile};
-use crate::tables::{SeriesIndex, object_rows, read_table, sample_columns, table};
+use crate::tables::{SeriesIndex, check_sha256, object_rows, read_table, sample_columns, table};
 use crate::writer::LOCK_FILE;
 
 /// A recording opened for reading. Only sealed segments are read; a journal
@@ -102,16 +102,7 @@ impl Recording {
     pub fn verify(&self) -> Result<()> {
         for f in self.files() {
             let path = self.dir.join(&f.path);
-            let sum = sha256_file(&path)?;
-            if sum != f.sha256 {
-                return Err(corrupt(
-                    path,
-                    format!(
-                        "checksum mismatch: sha256 is {sum}, the manifest says {}",
-                        f.sha256
-                    ),
-                ));
-            }
+            check_sha256(&path, &sha256_file(&path)?, f)?;
         }
         Ok(())
     }

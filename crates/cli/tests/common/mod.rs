@@ -20,6 +20,44 @@ pub fn run(args: &[&str]) -> Output {
     understudy().args(args).output().expect("run understudy")
 }
 
+/// `understudy record --config CONFIG --out OUT --listen 127.0.0.1:0 EXTRA…`
+/// to completion.
+pub fn record(config: &Path, out: &Path, extra: &[&str]) -> Output {
+    understudy()
+        .args(["record", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .output()
+        .expect("run understudy record")
+}
+
+/// `understudy export DIR ARGS…` to completion.
+pub fn export(dir: &Path, args: &[&str]) -> Output {
+    understudy()
+        .arg("export")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run understudy export")
+}
+
+/// The timestamps (ms) of a CSV export, in file order.
+pub fn csv_times(csv: &str) -> Vec<i64> {
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let ts = l.split(',').next().expect("timestamp column");
+            let t = humantime::parse_rfc3339(ts).expect("RFC 3339 timestamp");
+            t.duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis() as i64
+        })
+        .collect()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
