@@ -1,10 +1,11 @@
 //! `understudy export`: a recording as OpenMetrics text or CSV.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use tracing::info;
 use understudy_store::Recording;
 use understudy_store::export::{Format as StoreFormat, export};
@@ -61,6 +62,23 @@ pub fn run(args: Args) -> Result<()> {
     let select = |s: &understudy_core::Series| {
         selectors.is_empty() || selectors.iter().any(|m| m.matches(s))
     };
+    // A progress bar on a terminal, nothing in a pipe.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "exporting {bar:40} {human_pos}/{human_len} samples, {eta} left",
+            )
+            .expect("a valid template"),
+        );
+        bar
+    });
+    let mut progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
     let stats = match &args.out {
         Some(path) => {
             let mut tmp = path.clone().into_os_string();
@@ -69,7 +87,7 @@ pub fn run(args: Args) -> Result<()> {
             let file = File::create(&tmp)
                 .with_context(|| format!("failed to create {}", tmp.display()))?;
             let mut out = BufWriter::with_capacity(1 << 20, file);
-            let stats = export(&rec, format, select, &mut out)?;
+            let stats = export(&rec, format, select, &mut out, &mut progress)?;
             out.into_inner()
                 .map_err(|e| e.into_error())
                 .and_then(|f| f.sync_all())
@@ -82,11 +100,14 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-            let stats = export(&rec, format, select, &mut out)?;
+            let stats = export(&rec, format, select, &mut out, &mut progress)?;
             out.flush().context("failed to write to standard output")?;
             stats
         }
     };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     info!(
         "exported {} samples of {} series{}",
         human::count(stats.samples),

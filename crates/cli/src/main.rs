@@ -15,8 +15,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Records and replays autoscaling runs: cluster, queue and metric timelines
-/// on one clock, in Parquet.
+/// Records autoscaling runs (cluster, queue and metric timelines on one
+/// clock) into Parquet recordings, and inspects and exports them.
 #[derive(Debug, Parser)]
 #[command(name = "understudy", version, max_term_width = 100, after_help = EXAMPLES)]
 struct Cli {

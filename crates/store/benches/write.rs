@@ -213,7 +213,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // `promtool tsdb create-blocks-from openmetrics` and `bench write`.
         let rec = Recording::open(&rec_dir)?;
         let mut om = std::io::BufWriter::new(std::fs::File::create(dir.join("samples.om"))?);
-        export(&rec, Format::OpenMetrics, |_| true, &mut om)?;
+        export(&rec, Format::OpenMetrics, |_| true, &mut om, &mut |_, _| {})?;
         let mut js = std::io::BufWriter::new(std::fs::File::create(dir.join("series.json"))?);
         for (s, _) in &generator.series {
             let mut m: BTreeMap<&str, &str> = s.labels().iter().collect();

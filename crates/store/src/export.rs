@@ -38,12 +38,14 @@ pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 ///
 /// Output is grouped by metric name, then series, then time — the order
 /// OpenMetrics requires and promtool's block builder needs (an out-of-order
-/// sample would be dropped silently).
+/// sample would be dropped silently). `progress` is told the samples done
+/// and the total after every series.
 pub fn export(
     rec: &Recording,
     format: Format,
     mut select: impl FnMut(&Series) -> bool,
     out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ExportStats, ExportError> {
     let series = rec.series()?;
     // Group whole metrics into chunks to bound memory.
@@ -62,6 +64,8 @@ pub fn export(
         in_chunk += n;
     }
     let mut stats = ExportStats::default();
+    let total: u64 = per_metric.values().sum();
+    let mut done = 0;
     if format == Format::Csv {
         out.write_all(b"timestamp,metric,labels,value\n")?;
     }
@@ -80,6 +84,8 @@ pub fn export(
                 prev_metric = s.series.metric();
             }
             write_series(s, format, &mut line, out, &mut stats)?;
+            done += s.timestamps.len() as u64;
+            progress(done, total);
         }
     }
     if format == Format::OpenMetrics {
