@@ -202,7 +202,13 @@ fn print_report(r: &Report) {
                 human::duration(e - s)
             )
         }
-        (Some(s), None) => println!("time span  {} → (still recording)", human::time(s)),
+        (Some(s), None) => {
+            let state = match r.journal {
+                Some(j) if !j.in_use => "interrupted",
+                _ => "still recording",
+            };
+            println!("time span  {} → ({state})", human::time(s))
+        }
         _ => {}
     }
     println!(
