@@ -53,8 +53,14 @@ fn a_recorder_killed_at_random_moments_loses_at_most_its_last_flush() {
     let o = run(&["inspect", out.to_str().expect("utf-8")]);
     assert!(o.status.success(), "seed {seed}: {}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains(&format!("sessions   {rounds} ({rounds} interrupted)")), "{text}");
-    assert!(text.contains("the recorder was killed; run `understudy inspect --repair"), "{text}");
+    assert!(
+        text.contains(&format!("sessions   {rounds} ({rounds} interrupted)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("the recorder was killed; run `understudy inspect --repair"),
+        "{text}"
+    );
 
     let o = run(&[
         "inspect",
