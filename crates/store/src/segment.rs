@@ -41,6 +41,10 @@ pub(crate) struct SegmentBuffer {
     vals: Vec<f64>,
     pub(crate) objects: Vec<ObjectRevision>,
     pub(crate) gaps: Vec<Gap>,
+    /// The local index of each position of the last batch: sources send a
+    /// scrape's series in the same order every time, so this usually answers
+    /// without hashing.
+    order: Vec<u32>,
 }
 
 /// Series ids are already uniform hashes; hashing them again is wasted work.
@@ -77,6 +81,31 @@ impl SegmentBuffer {
         self.index.insert(series.id(), i);
         self.series.push(Arc::clone(series));
         Ok((i, true))
+    }
+
+    /// [`intern`](Self::intern) for the series at position `pos` of a batch,
+    /// trying the index that position had in the last batch first. The guess
+    /// is checked by pointer against the `Arc` this buffer holds, which keeps
+    /// the allocation alive, so a match is always the same series.
+    pub(crate) fn intern_at(
+        &mut self,
+        pos: usize,
+        series: &Arc<Series>,
+    ) -> Result<(u32, bool), SeriesId> {
+        if let Some(&i) = self.order.get(pos)
+            && self
+                .series
+                .get(i as usize)
+                .is_some_and(|s| Arc::ptr_eq(s, series))
+        {
+            return Ok((i, false));
+        }
+        let (i, new) = self.intern(series)?;
+        if pos >= self.order.len() {
+            self.order.resize(pos + 1, u32::MAX);
+        }
+        self.order[pos] = i;
+        Ok((i, new))
     }
 
     pub(crate) fn push_sample(&mut self, index: u32, t: i64, v: f64) {

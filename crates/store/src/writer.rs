@@ -192,8 +192,8 @@ impl RecordingWriter {
         // the buffer, this batch included.
         let journal = !self.journal_stale;
         let start = self.buffer.samples();
-        for s in &batch.samples {
-            let (i, new) = self.buffer.intern(&s.series).map_err(|id| {
+        for (pos, s) in batch.samples.iter().enumerate() {
+            let (i, new) = self.buffer.intern_at(pos, &s.series).map_err(|id| {
                 corrupt(
                     &self.dir,
                     format!(
@@ -255,6 +255,12 @@ impl RecordingWriter {
     /// the new journal. A failure at any step leaves the data in memory and
     /// in the journal, and the next call starts over.
     pub fn seal(&mut self, now_ms: i64) -> Result<()> {
+        self.seal_with(now_ms, false)
+    }
+
+    /// A seal, and with `closing` the same manifest write also marks the
+    /// session closed: one manifest sync instead of two.
+    fn seal_with(&mut self, now_ms: i64, closing: bool) -> Result<()> {
         self.flush(now_ms)?;
         let sealed = self.buffer.seal(&self.dir, self.seq, &self.refs)?;
         let mut manifest = self.manifest.clone();
@@ -269,6 +275,10 @@ impl RecordingWriter {
         manifest.gaps.extend(self.buffer.gaps.iter().cloned());
         if let Some(s) = manifest.sessions.last_mut() {
             s.end_ms = Some(now_ms);
+            s.clean = closing;
+        }
+        if closing {
+            manifest.end_ms = Some(now_ms);
         }
         manifest.store(&self.dir)?;
         // Sealed: from here on the old journal holds nothing we need.
@@ -299,15 +309,16 @@ impl RecordingWriter {
 
     /// Seals what is left and marks the session as closed cleanly.
     pub fn close(mut self, now_ms: i64) -> Result<Manifest> {
-        if !self.buffer.is_empty() {
-            self.seal(now_ms)?;
+        if self.buffer.is_empty() {
+            if let Some(s) = self.manifest.sessions.last_mut() {
+                s.end_ms = Some(now_ms);
+                s.clean = true;
+            }
+            self.manifest.end_ms = Some(now_ms);
+            self.manifest.store(&self.dir)?;
+        } else {
+            self.seal_with(now_ms, true)?;
         }
-        if let Some(s) = self.manifest.sessions.last_mut() {
-            s.end_ms = Some(now_ms);
-            s.clean = true;
-        }
-        self.manifest.end_ms = Some(now_ms);
-        self.manifest.store(&self.dir)?;
         let journal = self.dir.join(crate::journal::JOURNAL_FILE);
         std::fs::remove_file(&journal).map_err(|source| StoreError::Io {
             op: "remove",
