@@ -577,6 +577,39 @@ mod tests {
         assert!(j.dropped_bytes > 0);
     }
 
+    /// Records with a valid checksum but arbitrary content (another program,
+    /// a bug) are an error naming the file, never a panic or a huge allocation.
+    #[test]
+    fn garbage_with_valid_checksums_never_panics() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut header = Vec::new();
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&[0; 16]);
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 64) as usize;
+            let mut payload: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if let Some(tag) = payload.first_mut() {
+                *tag = 1 + *tag % 5;
+            }
+            let mut bytes = header.clone();
+            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+            bytes.extend_from_slice(&payload);
+            std::fs::write(&path, &bytes).expect("write");
+            if let Err(e) = read(&path) {
+                assert!(e.to_string().contains("journal.wal"), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn a_foreign_file_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");

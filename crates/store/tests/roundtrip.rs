@@ -268,3 +268,38 @@ fn refuses_to_record_into_a_directory_that_is_not_a_recording() {
         Err(StoreError::NotARecording { .. })
     ));
 }
+
+#[test]
+fn a_recorder_killed_before_its_first_manifest_leaves_a_directory_that_records_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(understudy_store::LOCK_FILE), b"").expect("lock file");
+    std::fs::write(dir.path().join("manifest.json.tmp"), b"{\"format_ver").expect("torn manifest");
+    let m = open(dir.path(), 0).close(1_000).expect("records");
+    assert_eq!(m.sessions.len(), 1);
+}
+
+#[test]
+fn gaps_sealed_alone_are_not_recorded_twice_after_a_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut w = open(dir.path(), 0);
+    let mut batch = understudy_core::TimelineBatch::default();
+    batch.gaps.push(gap(100, 200));
+    w.append(&batch).expect("append");
+    w.flush(300).expect("flush");
+    let journal = std::fs::read(dir.path().join(JOURNAL_FILE)).expect("journal");
+    w.seal(400).expect("seal");
+    drop(w);
+    // Killed after the manifest listed the segment, before a new journal.
+    std::fs::write(dir.path().join(JOURNAL_FILE), journal).expect("old journal back");
+    let report = repair(dir.path()).expect("repair").expect("journal found");
+    assert!(report.already_sealed);
+    let m = Recording::open(dir.path())
+        .expect("open")
+        .manifest()
+        .clone();
+    assert_eq!(m.gaps, vec![gap(100, 200)]);
+    assert!(
+        m.segments[0].files.is_empty(),
+        "a segment of gaps only has no files"
+    );
+}
