@@ -9,6 +9,7 @@ mod human;
 mod inspect;
 mod record;
 mod selector;
+mod simulate;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -37,6 +38,7 @@ enum Command {
     Record(record::Args),
     Inspect(inspect::Args),
     Export(export::Args),
+    Simulate(simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Record(args) => record::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Export(args) => export::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -86,6 +86,7 @@ async fn record(config: Config, args: Args) -> Result<()> {
             .map(|s| SourceInfo::new(s.name(), s.config())),
     );
     let meta = RecordingMeta {
+        id: None,
         name: rc.name.clone(),
         labels: rc.labels.clone(),
         sources: infos,

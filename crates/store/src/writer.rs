@@ -19,6 +19,9 @@ pub const LOCK_FILE: &str = "recording.lock";
 /// What the recorder says about a recording when it opens it.
 #[derive(Debug, Clone, Default)]
 pub struct RecordingMeta {
+    /// The recording's id when it is created; random when `None`. A
+    /// simulator sets it, so that the same run gives the same bytes.
+    pub id: Option<String>,
     /// Kept from the first session when the directory already holds a recording.
     pub name: String,
     /// Merged into the labels already recorded.
@@ -121,7 +124,11 @@ impl RecordingWriter {
                         "directory is not empty and holds no manifest.json; refusing to record into it",
                     ));
                 }
-                (Manifest::new(&meta.name, BTreeMap::new(), now_ms), None)
+                let mut m = Manifest::new(&meta.name, BTreeMap::new(), now_ms);
+                if let Some(id) = &meta.id {
+                    m.id = id.clone();
+                }
+                (m, None)
             }
             Err(e) => return Err(e),
         };

@@ -1,0 +1,68 @@
+//! `understudy simulate`: a recording of the talk's system, without a cluster.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use tracing::info;
+use understudy_sim::{Options, Scenario, simulate};
+
+const EXAMPLES: &str = "\
+Examples:
+  # the talk's two runs, as bundled in recordings/
+  understudy simulate --scenario conflict --out /tmp/conflict --seed 7
+  understudy simulate --scenario harmony --out /tmp/harmony --seed 7
+
+  # your own system: copy deploy/scenarios/conflict.yaml and edit it
+  understudy simulate --scenario my-scenario.yaml --out /tmp/mine --duration 30m";
+
+/// Simulate an autoscaling scenario (queue, pods, HPA, KEDA) and write what a
+/// live recording of it would hold.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    /// A bundled scenario (conflict, harmony) or a scenario file (YAML).
+    #[arg(long)]
+    scenario: String,
+    /// Recording directory to create; it must not exist or be empty.
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed of every random draw: same scenario and seed, same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulate this long instead of the scenario's duration (`30m`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<std::time::Duration>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario)?;
+    if std::fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "{} is not empty: simulate writes a new recording; remove it or choose another --out",
+            args.out.display()
+        );
+    }
+    let opts = Options {
+        seed: args.seed,
+        duration_ms: args.duration.map(|d| d.as_millis() as i64),
+    };
+    let started = Instant::now();
+    let summary = simulate(&scenario, &opts, &args.out)
+        .with_context(|| format!("failed to write the recording {}", args.out.display()))?;
+    let wall = started.elapsed().as_secs_f64();
+    info!(
+        "simulated {} of {} (seed {}) in {:.2} s ({:.0} simulated s per wall s): peak pending {}, {} replica reversals, {} rescales, {} pods created, {} redeliveries",
+        crate::human::duration(summary.simulated_ms),
+        scenario.file.name,
+        args.seed,
+        wall,
+        summary.simulated_ms as f64 / 1000.0 / wall.max(1e-9),
+        summary.peak_pending,
+        summary.replica_reversals,
+        summary.rescales,
+        summary.pods_created,
+        summary.redeliveries
+    );
+    Ok(())
+}

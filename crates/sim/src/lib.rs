@@ -1,0 +1,35 @@
+//! A deterministic simulator of the talk's autoscaled system, writing
+//! understudy recordings.
+//!
+//! # Brief overview
+//! - [`Scenario`] is a YAML file: the queue, the load, the backend's pods and
+//!   their costs, the metric pipelines, and the real `HorizontalPodAutoscaler`
+//!   and KEDA `ScaledObject` manifests that autoscale it.
+//! - [`simulate`] runs it in 100 ms steps and writes what a live recorder
+//!   would have recorded: JetStream, cAdvisor, app, kube-state-metrics and
+//!   Prometheus Adapter series, and the Kubernetes objects with their status
+//!   and Events.
+//! - [`hpa`] is the HPA controller, faithful to upstream `autoscaling/v2`;
+//!   KEDA makes one more HPA per ScaledObject, and several HPAs on one
+//!   Deployment overwrite each other — the conflict of the talk.
+//!
+//! The one decision behind the rest: every random draw comes from one
+//! seeded generator split per part of the system, and every time comes from
+//! the simulated clock, so the same scenario and seed give the same bytes.
+
+pub mod hpa;
+mod keda;
+mod manifests;
+mod objects;
+mod output;
+mod pipelines;
+mod queue;
+mod rng;
+mod scenario;
+mod sim;
+mod units;
+mod workload;
+
+pub use manifests::{Autoscaler, ScaledObject, Trigger};
+pub use scenario::{BUNDLED, Scenario, ScenarioError, ScenarioFile};
+pub use sim::{Options, Summary, simulate};
