@@ -33,6 +33,16 @@ pub struct Args {
     /// Simulate this long instead of the scenario's duration (`30m`).
     #[arg(long, value_parser = humantime::parse_duration)]
     duration: Option<std::time::Duration>,
+    /// `max` runs as fast as it can; `realtime` paces the run to the wall
+    /// clock, writing as it goes (rehearsing with a live view).
+    #[arg(long, value_enum, default_value_t = Speed::Max)]
+    speed: Speed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Speed {
+    Max,
+    Realtime,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -46,6 +56,7 @@ pub fn run(args: Args) -> Result<()> {
     let opts = Options {
         seed: args.seed,
         duration_ms: args.duration.map(|d| d.as_millis() as i64),
+        realtime: args.speed == Speed::Realtime,
     };
     let started = Instant::now();
     let summary = simulate(&scenario, &opts, &args.out)

@@ -181,6 +181,11 @@ impl Output {
         Ok(())
     }
 
+    /// Makes everything handed over so far durable in the journal.
+    pub fn sync(&mut self, t: i64) -> Result<(), StoreError> {
+        self.writer.flush(t)
+    }
+
     pub fn seal(&mut self, t: i64) -> Result<(), StoreError> {
         self.flush()?;
         self.writer.seal(t)

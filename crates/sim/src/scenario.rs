@@ -171,7 +171,7 @@ impl Default for Pipelines {
 
 /// A fault injected into the run.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", tag = "type")]
+#[serde(deny_unknown_fields, tag = "type")]
 pub enum Fault {
     /// The NATS monitoring endpoint does not answer: KEDA's nats-jetstream
     /// scaler fails (and its fallback applies after failureThreshold polls).

@@ -28,6 +28,9 @@ pub struct Options {
     pub seed: u64,
     /// Overrides the scenario's duration.
     pub duration_ms: Option<i64>,
+    /// Pace the run to the wall clock (for rehearsing with a live view);
+    /// otherwise run as fast as the machine allows.
+    pub realtime: bool,
 }
 
 /// What a run did, for the summary line and for tests.
@@ -247,8 +250,18 @@ pub fn simulate(scenario: &Scenario, opts: &Options, out: &Path) -> Result<Summa
     }
 
     let steps = duration / CFS_PERIOD_MS;
+    let wall = std::time::Instant::now();
     for step in 0..=steps {
         let t = step * CFS_PERIOD_MS;
+        if opts.realtime && t % 1000 == 0 {
+            // What happened so far reaches the journal each second.
+            o.flush()?;
+            o.sync(start + t)?;
+            let due = std::time::Duration::from_millis(t as u64);
+            if let Some(wait) = due.checked_sub(wall.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
         let at = start + t;
         let nats_down = faults.iter().any(|f| match f {
             Fault::NatsMonitoringDown { from, to } => {

@@ -41,6 +41,7 @@ fn the_same_seed_gives_the_same_bytes() {
     let opts = Options {
         seed: 7,
         duration_ms: Some(180_000),
+        realtime: false,
     };
     let (a, b) = (
         tempfile::tempdir().expect("tempdir"),
@@ -75,6 +76,7 @@ fn bundled_recordings_regenerate_identically() {
             &Options {
                 seed: 7,
                 duration_ms: None,
+                realtime: false,
             },
             dir.path(),
         )
@@ -271,4 +273,70 @@ fn the_keda_event_text_is_the_real_one() {
             .any(|t| t.starts_with("New size: ") && t.ends_with(want)),
         "{texts:?}"
     );
+}
+
+/// KEDA's fallback (spec.fallback): with the NATS monitoring endpoint down,
+/// the scaler fails; after failureThreshold failures the HPA is given the
+/// fallback replicas, and the ScaledObject says so.
+#[test]
+fn keda_falls_back_when_its_scaler_fails() {
+    let text = understudy_sim::BUNDLED
+        .iter()
+        .find(|(n, _)| *n == "conflict")
+        .expect("bundled")
+        .1;
+    // Only KEDA, and the monitoring endpoint down from minute 3 to 10.
+    let start = text
+        .find("  # ../shared/fixtures/manifests/backend-hpa.yaml")
+        .expect("marker");
+    let end = text
+        .find("  # ../shared/fixtures/manifests/backend-keda-scaledobject.yaml")
+        .expect("marker");
+    let text = format!(
+        "{}{}",
+        &text[..start].replace(
+            "manifests:",
+            "faults:\n  - type: NatsMonitoringDown\n    from: 3m\n    to: 10m\n\nmanifests:"
+        ),
+        &text[end..]
+    );
+    let scenario = Scenario::parse(&text, "fallback.yaml").expect("valid");
+    let dir = tempfile::tempdir().expect("tempdir");
+    simulate(
+        &scenario,
+        &Options {
+            seed: 7,
+            duration_ms: Some(600_000),
+            realtime: false,
+        },
+        dir.path(),
+    )
+    .expect("simulate");
+    let rec = Recording::open(dir.path()).expect("open");
+    let replicas = &series(&rec, "kube_deployment_spec_replicas")[0];
+    let at = |min: i64| {
+        let t = rec.manifest().start_ms + min * 60_000;
+        let i = replicas.timestamps.partition_point(|&x| x <= t);
+        replicas.values[i - 1]
+    };
+    assert_eq!(at(2), 10.0, "scaled out on the lag before the fault");
+    // The HPA still applies its 5-minute scale-down stabilization to the
+    // fallback value, as a real one does.
+    assert_eq!(at(7), 10.0, "stabilized for five minutes");
+    assert_eq!(
+        at(9),
+        1.0,
+        "then the fallback's 1 replica while the scaler fails"
+    );
+    let fallback_seen = rec
+        .objects(TimeRange::ALL)
+        .expect("objects")
+        .iter()
+        .any(|o| {
+            o.kind == "ScaledObject"
+                && o.object
+                    .as_deref()
+                    .is_some_and(|j| j.contains("\"FallbackExists\""))
+        });
+    assert!(fallback_seen, "the ScaledObject reports the fallback");
 }
