@@ -1,0 +1,181 @@
+//! PromQL evaluation over in-memory series, with the semantics of
+//! Prometheus 2.42 (the version the differential tests run as an oracle).
+//!
+//! # Brief overview
+//! - [`Labels`]: a sorted label set including `__name__`.
+//! - [`Queryable`]: where series come from; [`MemStorage`] holds them in memory.
+//! - [`Engine::instant`] and [`Engine::range`] evaluate an expression, giving
+//!   a [`Value`] or an [`Error`] whose kind maps to Prometheus' `errorType`.
+//!
+//! THE PUBLIC API BELOW IS FIXED (the replay server is written against it).
+
+use std::sync::Arc;
+
+/// Label pairs sorted by name, `__name__` included when the series has one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Labels(pub Vec<(String, String)>);
+
+impl Labels {
+    /// Builds a sorted label set (later duplicates win; empty values dropped).
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Labels {
+        let mut v: Vec<(String, String)> =
+            pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v.dedup_by(|later, earlier| {
+            if later.0 == earlier.0 {
+                std::mem::swap(later, earlier);
+                true
+            } else {
+                false
+            }
+        });
+        Labels(v)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One series and its samples, times in ms, ascending, one per timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub timestamps: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+/// A label matcher of a selector (`name="v"`, `!=`, `=~`, `!~`), regexes
+/// anchored as Prometheus anchors them.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pub name: String,
+    pub op: MatchOp,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum MatchOp {
+    Equal,
+    NotEqual,
+    Re(regex::Regex),
+    NotRe(regex::Regex),
+}
+
+impl Matcher {
+    pub fn matches(&self, v: &str) -> bool {
+        match &self.op {
+            MatchOp::Equal => v == self.value,
+            MatchOp::NotEqual => v != self.value,
+            MatchOp::Re(r) => r.is_match(v),
+            MatchOp::NotRe(r) => !r.is_match(v),
+        }
+    }
+}
+
+/// Where the engine reads series. Implementations decide what is visible:
+/// the replay shows only samples up to its current time.
+pub trait Queryable: Send + Sync {
+    /// Series matching every matcher (a missing label matches as ""), with
+    /// their samples in `[mint, maxt]` (both included). Series without a
+    /// sample in the range may be left out.
+    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series>;
+}
+
+/// Series held in memory, sorted by labels.
+#[derive(Debug, Clone, Default)]
+pub struct MemStorage {
+    pub series: Vec<Arc<Series>>,
+}
+
+impl Queryable for MemStorage {
+    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
+        todo!("{matchers:?} {mint} {maxt}")
+    }
+}
+
+/// A sample of an instant vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub labels: Labels,
+    pub t: i64,
+    pub v: f64,
+}
+
+/// The result of an evaluation, as the HTTP API's `resultType`s.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar {
+        t: i64,
+        v: f64,
+    },
+    String {
+        t: i64,
+        v: String,
+    },
+    /// Instant vector (order unspecified, as in Prometheus).
+    Vector(Vec<Sample>),
+    /// Range vector or range query result: series sorted by labels, points ascending.
+    Matrix(Vec<Series>),
+}
+
+/// Why a query failed; the kind is Prometheus' `errorType`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Parse errors, unsupported functions, bad arguments (HTTP 400).
+    #[error("{0}")]
+    BadData(String),
+    /// Evaluation errors such as duplicate label sets or many-to-many matching (HTTP 422).
+    #[error("{0}")]
+    Execution(String),
+    /// Took longer than allowed (HTTP 503).
+    #[error("query timed out in {0}")]
+    Timeout(String),
+}
+
+/// Evaluation settings.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    /// How far back an instant selector looks (5 m).
+    pub lookback_ms: i64,
+    /// Give up after this long.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            lookback_ms: 300_000,
+            timeout: std::time::Duration::from_secs(120),
+        }
+    }
+}
+
+impl Engine {
+    /// Evaluates `query` at time `t` (ms), as `/api/v1/query`.
+    pub fn instant(&self, storage: &dyn Queryable, query: &str, t: i64) -> Result<Value, Error> {
+        todo!("{storage:p} {query} {t}")
+    }
+
+    /// Evaluates `query` at `start, start+step, … ≤ end` (ms), as
+    /// `/api/v1/query_range`: a `Value::Matrix` (scalars become a series
+    /// with no labels).
+    pub fn range(
+        &self,
+        storage: &dyn Queryable,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Value, Error> {
+        todo!("{storage:p} {query} {start} {end} {step}")
+    }
+}
+
+/// Parses a series selector (`up{job="x"}`, as `match[]` takes) into matchers.
+pub fn parse_selector(selector: &str) -> Result<Vec<Matcher>, Error> {
+    todo!("{selector}")
+}
