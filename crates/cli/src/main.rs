@@ -8,6 +8,7 @@ mod health;
 mod human;
 mod inspect;
 mod record;
+mod replay;
 mod selector;
 mod simulate;
 
@@ -36,6 +37,7 @@ Logs go to standard error; UNDERSTUDY_LOG=debug shows more, NO_COLOR=1 turns col
 #[derive(Debug, Subcommand)]
 enum Command {
     Record(record::Args),
+    Replay(replay::Args),
     Inspect(inspect::Args),
     Export(export::Args),
     Simulate(simulate::Args),
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Record(args) => record::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Export(args) => export::run(args),
         Command::Simulate(args) => simulate::run(args),

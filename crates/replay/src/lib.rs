@@ -1,1 +1,24 @@
-//! Replay (in progress).
+//! Replays a recording through the Prometheus HTTP API, time-shifted so the
+//! past run looks live (or at its original times with `no_shift`).
+//!
+//! # Brief overview
+//! - [`clock::Clock`] maps recording time onto wall time and moves with
+//!   pause, resume, seek, speed and loop.
+//! - [`view::ReplayView`] is the recording as the clock shows it: every
+//!   sample's timestamp shifted, nothing after the replay position visible.
+//!   Queries are evaluated by `understudy-promql` over that view.
+//! - [`server::router`] serves the Prometheus API, `/metrics` and the
+//!   `/-/replay` control API.
+//!
+//! The one decision behind the rest: the data is shifted, not the queries.
+//! A real Prometheus loaded with the shifted samples would answer exactly
+//! as the replay does, which is what the differential tests check.
+
+mod api;
+pub mod clock;
+mod format;
+mod params;
+pub mod server;
+pub mod view;
+
+pub use server::{AppState, Loaded, ReplayOptions, load, router, state};

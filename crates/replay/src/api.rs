@@ -1,0 +1,381 @@
+//! The Prometheus HTTP API (what Grafana's Prometheus data source calls),
+//! answered from the replay view with Prometheus 2.42's shapes and errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value as Json, json};
+use understudy_promql::{Error, Labels, Queryable, Value, parse_selector};
+
+use crate::format::{seconds, value};
+use crate::params::{Params, duration, time};
+use crate::server::AppState;
+use crate::view::ReplayView;
+
+/// Points per series a range query may ask for, as Prometheus allows.
+const MAX_POINTS: i64 = 11_000;
+
+pub fn success(data: Json) -> Response {
+    json_response(StatusCode::OK, json!({"status": "success", "data": data}))
+}
+
+pub fn error(kind: &str, status: StatusCode, message: &str) -> Response {
+    json_response(
+        status,
+        json!({"status": "error", "errorType": kind, "error": message}),
+    )
+}
+
+fn bad_data(message: impl AsRef<str>) -> Response {
+    error("bad_data", StatusCode::BAD_REQUEST, message.as_ref())
+}
+
+fn json_response(status: StatusCode, body: Json) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn engine_error(e: Error) -> Response {
+    match e {
+        Error::BadData(m) => bad_data(m),
+        Error::Execution(m) => error("execution", StatusCode::UNPROCESSABLE_ENTITY, &m),
+        Error::Timeout(m) => error(
+            "timeout",
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("query timed out in {m}"),
+        ),
+    }
+}
+
+fn labels_json(l: &Labels) -> Json {
+    Json::Object(
+        l.0.iter()
+            .map(|(k, v)| (k.clone(), Json::from(v.clone())))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn point(t: i64, v: f64) -> Json {
+    json!([seconds(t), value(v)])
+}
+
+/// The `data` of a query answer.
+pub fn result_json(v: &Value) -> Json {
+    match v {
+        Value::Scalar { t, v } => json!({"resultType": "scalar", "result": point(*t, *v)}),
+        Value::String { t, v } => json!({"resultType": "string", "result": [seconds(*t), v]}),
+        Value::Vector(samples) => {
+            json!({"resultType": "vector", "result": samples.iter().map(|s| json!({
+            "metric": labels_json(&s.labels),
+            "value": point(s.t, s.v),
+        })).collect::<Vec<_>>()})
+        }
+        Value::Matrix(series) => {
+            json!({"resultType": "matrix", "result": series.iter().map(|s| json!({
+            "metric": labels_json(&s.labels),
+            "values": s.timestamps.iter().zip(&s.values).map(|(&t, &v)| point(t, v)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>()})
+        }
+    }
+}
+
+fn param_time(p: &Params, name: &str, default: i64) -> Result<i64, Response> {
+    match p.get(name) {
+        None | Some("") => Ok(default),
+        Some(s) => time(s).ok_or_else(|| {
+            bad_data(format!(
+                "invalid parameter \"{name}\": cannot parse \"{s}\" to a valid timestamp"
+            ))
+        }),
+    }
+}
+
+/// Runs CPU-bound evaluation off the async workers.
+async fn evaluate<F>(state: &Arc<AppState>, f: F) -> Response
+where
+    F: FnOnce(&ReplayView<'_>, &understudy_promql::Engine) -> Result<Value, Error> + Send + 'static,
+{
+    let state = Arc::clone(state);
+    let map = state.mapping();
+    let joined = tokio::task::spawn_blocking(move || {
+        let view = ReplayView {
+            base: &state.storage,
+            map,
+        };
+        f(&view, &state.engine)
+    })
+    .await;
+    match joined {
+        Ok(Ok(v)) => success(result_json(&v)),
+        Ok(Err(e)) => engine_error(e),
+        Err(_) => error(
+            "internal",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "query evaluation failed",
+        ),
+    }
+}
+
+pub async fn query(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let p = Params::parse(q.as_deref(), &body);
+    let Some(query) = p.get("query").map(str::to_owned) else {
+        return bad_data("invalid parameter \"query\": parse error: no expression found in input");
+    };
+    let now = state.mapping().now_wall;
+    let t = match param_time(&p, "time", now) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    evaluate(&state, move |view, engine| engine.instant(view, &query, t)).await
+}
+
+pub async fn query_range(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let p = Params::parse(q.as_deref(), &body);
+    let Some(query) = p.get("query").map(str::to_owned) else {
+        return bad_data("invalid parameter \"query\": parse error: no expression found in input");
+    };
+    let (start, end) = match (p.get("start"), p.get("end")) {
+        (Some(s), Some(e)) => match (time(s), time(e)) {
+            (Some(s), Some(e)) => (s, e),
+            (None, _) => {
+                return bad_data(format!(
+                    "invalid parameter \"start\": cannot parse \"{s}\" to a valid timestamp"
+                ));
+            }
+            (_, None) => {
+                return bad_data(format!(
+                    "invalid parameter \"end\": cannot parse \"{e}\" to a valid timestamp"
+                ));
+            }
+        },
+        (None, _) => {
+            return bad_data("invalid parameter \"start\": cannot parse \"\" to a valid timestamp");
+        }
+        (_, None) => {
+            return bad_data("invalid parameter \"end\": cannot parse \"\" to a valid timestamp");
+        }
+    };
+    if end < start {
+        return bad_data("invalid parameter \"end\": end timestamp must not be before start time");
+    }
+    let step = match p.get("step").map(|s| (s, duration(s))) {
+        Some((_, Some(d))) => d,
+        Some((s, None)) => {
+            return bad_data(format!(
+                "invalid parameter \"step\": cannot parse \"{s}\" to a valid duration"
+            ));
+        }
+        None => {
+            return bad_data("invalid parameter \"step\": cannot parse \"\" to a valid duration");
+        }
+    };
+    if step <= 0 {
+        return bad_data(
+            "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
+        );
+    }
+    if (end - start) / step > MAX_POINTS {
+        return bad_data(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        );
+    }
+    evaluate(&state, move |view, engine| {
+        engine.range(view, &query, start, end, step)
+    })
+    .await
+}
+
+/// The series `match[]` selects in `[start, end]` (all of the visible data by default).
+fn matching(state: &AppState, p: &Params, required: bool) -> Result<Vec<Labels>, Response> {
+    let selectors = p.all("match[]");
+    if selectors.is_empty() && required {
+        return Err(bad_data("no match[] parameter provided"));
+    }
+    let map = state.mapping();
+    let start = param_time(p, "start", i64::MIN / 2)?;
+    let end = param_time(p, "end", map.now_wall.max(map.display(map.position)))?;
+    let view = ReplayView {
+        base: &state.storage,
+        map,
+    };
+    let mut out: BTreeSet<Labels> = BTreeSet::new();
+    let all = [String::from("{__name__=~\".+\"}")];
+    let selectors: Vec<&str> = if selectors.is_empty() {
+        all.iter().map(String::as_str).collect()
+    } else {
+        selectors
+    };
+    for sel in selectors {
+        let matchers = parse_selector(sel)
+            .map_err(|e| bad_data(format!("invalid parameter \"match[]\": {e}")))?;
+        out.extend(
+            view.select(&matchers, start, end)
+                .into_iter()
+                .map(|s| s.labels),
+        );
+    }
+    Ok(out.into_iter().collect())
+}
+
+pub async fn series(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let p = Params::parse(q.as_deref(), &body);
+    match matching(&state, &p, true) {
+        Ok(list) => success(Json::Array(list.iter().map(labels_json).collect())),
+        Err(r) => r,
+    }
+}
+
+pub async fn labels(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let p = Params::parse(q.as_deref(), &body);
+    match matching(&state, &p, false) {
+        Ok(list) => {
+            let names: BTreeSet<&str> = list
+                .iter()
+                .flat_map(|l| l.0.iter().map(|(k, _)| k.as_str()))
+                .collect();
+            success(json!(names))
+        }
+        Err(r) => r,
+    }
+}
+
+pub async fn label_values(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let p = Params::parse(q.as_deref(), &body);
+    if !valid_label_name(&name) {
+        return bad_data(format!("invalid label name: \"{name}\""));
+    }
+    match matching(&state, &p, false) {
+        Ok(list) => {
+            let values: BTreeSet<&str> = list.iter().filter_map(|l| l.get(&name)).collect();
+            success(json!(values))
+        }
+        Err(r) => r,
+    }
+}
+
+fn valid_label_name(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+pub async fn buildinfo() -> Response {
+    // No `features` key: with one, Grafana takes the server for Mimir.
+    success(json!({
+        "version": "2.42.0",
+        "revision": concat!("understudy-", env!("CARGO_PKG_VERSION")),
+        "branch": "understudy",
+        "buildUser": "understudy",
+        "buildDate": "20230131-00:00:00",
+        "goVersion": "go1.19.5",
+    }))
+}
+
+pub async fn metadata() -> Response {
+    success(json!({}))
+}
+
+pub async fn exemplars() -> Response {
+    success(json!([]))
+}
+
+pub async fn rules() -> Response {
+    success(json!({"groups": []}))
+}
+
+pub async fn format_query(RawQuery(q): RawQuery, body: Bytes) -> Response {
+    let p = Params::parse(q.as_deref(), &body);
+    let query = p.get("query").unwrap_or("");
+    match promql_parser::parser::parse(query) {
+        Ok(expr) => success(Json::from(expr.to_string())),
+        Err(e) => bad_data(format!("invalid parameter \"query\": {e}")),
+    }
+}
+
+/// `/metrics`: the current replay values in the text exposition format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let map = state.mapping();
+    let now = map.now_wall;
+    let view = ReplayView {
+        base: &state.storage,
+        map,
+    };
+    let all = parse_selector("{__name__=~\".+\"}").unwrap_or_default();
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in view.select(&all, now - state.engine.lookback_ms, now) {
+        let Some(&v) = s.values.last() else { continue };
+        if v.to_bits() == 0x7ff0_0000_0000_0002 {
+            continue;
+        }
+        let name = s.labels.get("__name__").unwrap_or_default().to_owned();
+        let labels: Vec<String> = s
+            .labels
+            .0
+            .iter()
+            .filter(|(k, _)| k != "__name__")
+            .map(|(k, v)| {
+                format!(
+                    "{k}=\"{}\"",
+                    v.replace('\\', "\\\\")
+                        .replace('"', "\\\"")
+                        .replace('\n', "\\n")
+                )
+            })
+            .collect();
+        let line = if labels.is_empty() {
+            format!("{name} {}", value(v))
+        } else {
+            format!("{name}{{{}}} {}", labels.join(","), value(v))
+        };
+        by_name.entry(name).or_default().push(line);
+    }
+    let mut out = String::new();
+    for (name, lines) in by_name {
+        out.push_str(&format!("# TYPE {name} untyped\n"));
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "404 page not found\n").into_response()
+}

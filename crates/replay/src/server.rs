@@ -1,0 +1,210 @@
+//! The replay server: one recording in memory, one clock, the Prometheus
+//! HTTP API and the presenter's control API on one listener.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use understudy_core::TimeRange;
+use understudy_promql::{Engine, Labels, MemStorage, Series};
+use understudy_store::Recording;
+
+use crate::api;
+use crate::clock::{Clock, ClockOptions, Mapping, Status};
+use crate::params::{Params, duration};
+
+/// What the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    pub storage: MemStorage,
+    pub clock: Mutex<Clock>,
+    pub engine: Engine,
+}
+
+impl AppState {
+    pub fn mapping(&self) -> Mapping {
+        self.clock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .mapping()
+    }
+
+    pub fn with_clock<T>(&self, f: impl FnOnce(&mut Clock) -> T) -> T {
+        f(&mut self.clock.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// How to replay.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    pub start_at_ms: i64,
+    pub speed: f64,
+    pub looping: bool,
+    pub no_shift: bool,
+}
+
+/// A recording loaded for replay, and its span.
+#[derive(Debug)]
+pub struct Loaded {
+    pub storage: MemStorage,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub series: usize,
+    pub samples: usize,
+}
+
+/// Reads every sample of the recording into memory, keyed by PromQL labels.
+pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
+    let rec = Recording::open(dir)?;
+    let all = rec.samples(TimeRange::ALL, |_| true)?;
+    let samples = all.iter().map(|s| s.timestamps.len()).sum();
+    let mut series: Vec<Arc<Series>> = all
+        .into_iter()
+        .map(|s| {
+            let labels = Labels::new(
+                std::iter::once(("__name__".to_string(), s.series.metric().to_string())).chain(
+                    s.series
+                        .labels()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string())),
+                ),
+            );
+            Arc::new(Series {
+                labels,
+                timestamps: s.timestamps,
+                values: s.values,
+            })
+        })
+        .collect();
+    series.sort_by(|a, b| a.labels.cmp(&b.labels));
+    let m = rec.manifest();
+    let (data_min, data_max) = m.data_span().unwrap_or((m.start_ms, m.start_ms));
+    let start_ms = m.start_ms.min(data_min);
+    let end_ms = m.end_ms.unwrap_or(data_max).max(data_max);
+    Ok(Loaded {
+        series: series.len(),
+        samples,
+        storage: MemStorage { series },
+        start_ms,
+        end_ms,
+    })
+}
+
+pub fn state(loaded: Loaded, opts: &ReplayOptions, now_wall: i64) -> Arc<AppState> {
+    let clock = Clock::new(
+        ClockOptions {
+            rec_start: loaded.start_ms,
+            rec_end: loaded.end_ms,
+            start_at_ms: opts.start_at_ms,
+            speed: opts.speed,
+            looping: opts.looping,
+            no_shift: opts.no_shift,
+        },
+        now_wall,
+    );
+    Arc::new(AppState {
+        storage: loaded.storage,
+        clock: Mutex::new(clock),
+        engine: Engine::default(),
+    })
+}
+
+/// Every route: the Prometheus API (GET and form POST as Grafana uses them),
+/// `/metrics`, readiness, and `/-/replay`.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/query", get(api::query).post(api::query))
+        .route(
+            "/api/v1/query_range",
+            get(api::query_range).post(api::query_range),
+        )
+        .route("/api/v1/series", get(api::series).post(api::series))
+        .route("/api/v1/labels", get(api::labels).post(api::labels))
+        .route("/api/v1/label/{name}/values", get(api::label_values))
+        .route("/api/v1/status/buildinfo", get(api::buildinfo))
+        .route("/api/v1/metadata", get(api::metadata))
+        .route(
+            "/api/v1/query_exemplars",
+            get(api::exemplars).post(api::exemplars),
+        )
+        .route("/api/v1/rules", get(api::rules))
+        .route(
+            "/api/v1/format_query",
+            get(api::format_query).post(api::format_query),
+        )
+        .route("/metrics", get(api::metrics))
+        .route(
+            "/-/ready",
+            get(|| async { "Prometheus Server is Ready.\n" }),
+        )
+        .route(
+            "/-/healthy",
+            get(|| async { "Prometheus Server is Healthy.\n" }),
+        )
+        .route("/-/replay", get(status))
+        .route("/-/replay/pause", post(pause))
+        .route("/-/replay/resume", post(resume))
+        .route("/-/replay/seek", post(seek))
+        .route("/-/replay/speed", post(speed))
+        .fallback(api::not_found)
+        .with_state(state)
+}
+
+fn status_response(s: Status) -> Response {
+    api::success(serde_json::to_value(s).unwrap_or_default())
+}
+
+async fn status(State(state): State<Arc<AppState>>) -> Response {
+    status_response(state.with_clock(|c| c.status()))
+}
+
+async fn pause(State(state): State<Arc<AppState>>) -> Response {
+    status_response(state.with_clock(|c| {
+        c.pause();
+        c.status()
+    }))
+}
+
+async fn resume(State(state): State<Arc<AppState>>) -> Response {
+    status_response(state.with_clock(|c| {
+        c.resume();
+        c.status()
+    }))
+}
+
+async fn seek(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
+    let p = Params::parse(q.as_deref(), b"");
+    match p.get("to").and_then(duration) {
+        Some(ms) => status_response(state.with_clock(|c| {
+            c.seek(ms);
+            c.status()
+        })),
+        None => api::error(
+            "bad_data",
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid parameter \"to\": give an offset into the recording, e.g. to=5m",
+        ),
+    }
+}
+
+async fn speed(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
+    let p = Params::parse(q.as_deref(), b"");
+    match p
+        .get("value")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v > 0.0 && v.is_finite())
+    {
+        Some(v) => status_response(state.with_clock(|c| {
+            c.set_speed(v);
+            c.status()
+        })),
+        None => api::error(
+            "bad_data",
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid parameter \"value\": give a positive speed, e.g. value=2",
+        ),
+    }
+}
