@@ -9,7 +9,23 @@
 //!
 //! THE PUBLIC API BELOW IS FIXED (the replay server is written against it).
 
+mod aggregate;
+mod binary;
+mod eval;
+mod format;
+mod functions;
+mod gomath;
+mod over_time;
+mod parse;
+mod rate;
+mod storage;
+
 use std::sync::Arc;
+use std::time::Instant;
+
+use promql_parser::parser::value::ValueType;
+
+use eval::{Ctx, Evaluator, Grid, Val};
 
 /// Label pairs sorted by name, `__name__` included when the series has one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,7 +109,7 @@ pub struct MemStorage {
 
 impl Queryable for MemStorage {
     fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
-        todo!("{matchers:?} {mint} {maxt}")
+        storage::select(&self.series, matchers, mint, maxt)
     }
 }
 
@@ -157,7 +173,34 @@ impl Default for Engine {
 impl Engine {
     /// Evaluates `query` at time `t` (ms), as `/api/v1/query`.
     pub fn instant(&self, storage: &dyn Queryable, query: &str, t: i64) -> Result<Value, Error> {
-        todo!("{storage:p} {query} {t}")
+        let expr = parse::parse_query(query)?;
+        let ctx = self.context(storage, t, t);
+        // Prometheus evaluates an instant query as a range of one step of 1 ms.
+        let ev = Evaluator {
+            ctx: &ctx,
+            grid: Grid::new(t, t, 1)?,
+        };
+        Ok(match ev.eval(&expr)? {
+            Val::Scalar(v) => Value::Scalar {
+                t,
+                v: v.first().copied().unwrap_or(f64::NAN),
+            },
+            Val::Str(v) => Value::String { t, v },
+            Val::Vector(series) => Value::Vector(
+                series
+                    .into_iter()
+                    .filter_map(|s| {
+                        let p = s.points.first()?;
+                        Some(Sample {
+                            t: p.t,
+                            v: p.v,
+                            labels: s.labels,
+                        })
+                    })
+                    .collect(),
+            ),
+            Val::Matrix(m) => Value::Matrix(m),
+        })
     }
 
     /// Evaluates `query` at `start, start+step, … ≤ end` (ms), as
@@ -171,11 +214,74 @@ impl Engine {
         end: i64,
         step: i64,
     ) -> Result<Value, Error> {
-        todo!("{storage:p} {query} {start} {end} {step}")
+        if step <= 0 {
+            return Err(Error::BadData(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer"
+                    .to_string(),
+            ));
+        }
+        if end < start {
+            return Err(Error::BadData(
+                "end timestamp must not be before start time".to_string(),
+            ));
+        }
+        if end.checked_sub(start).is_none_or(|d| d / step > 11_000) {
+            return Err(Error::BadData(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
+                    .to_string(),
+            ));
+        }
+        let expr = parse::parse_query(query)?;
+        let kind = match expr.value_type() {
+            ValueType::Scalar | ValueType::Vector => None,
+            ValueType::Matrix => Some("range vector"),
+            ValueType::String => Some("string"),
+        };
+        if let Some(kind) = kind {
+            return Err(Error::BadData(format!(
+                "invalid expression type \"{kind}\" for range query, must be Scalar or instant Vector"
+            )));
+        }
+        let ctx = self.context(storage, start, end);
+        let grid = Grid::new(start, end, step)?;
+        let ev = Evaluator { ctx: &ctx, grid };
+        let mut out: Vec<Series> = match ev.eval(&expr)? {
+            Val::Scalar(values) => vec![Series {
+                labels: Labels::default(),
+                timestamps: grid.times().collect(),
+                values,
+            }],
+            Val::Vector(series) => series
+                .into_iter()
+                .map(|s| Series {
+                    labels: s.labels,
+                    timestamps: s.points.iter().map(|p| p.t).collect(),
+                    values: s.points.iter().map(|p| p.v).collect(),
+                })
+                .collect(),
+            Val::Str(_) | Val::Matrix(_) => {
+                return Err(Error::BadData(
+                    "invalid expression type for range query, must be Scalar or instant Vector"
+                        .to_string(),
+                ));
+            }
+        };
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(Value::Matrix(out))
+    }
+
+    fn context<'a>(&self, storage: &'a dyn Queryable, start: i64, end: i64) -> Ctx<'a> {
+        Ctx {
+            storage,
+            lookback: self.lookback_ms,
+            deadline: Instant::now().checked_add(self.timeout),
+            query_start: start,
+            query_end: end,
+        }
     }
 }
 
 /// Parses a series selector (`up{job="x"}`, as `match[]` takes) into matchers.
 pub fn parse_selector(selector: &str) -> Result<Vec<Matcher>, Error> {
-    todo!("{selector}")
+    parse::parse_series_selector(selector)
 }

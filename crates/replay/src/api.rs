@@ -87,13 +87,12 @@ pub fn result_json(v: &Value) -> Json {
     }
 }
 
-fn param_time(p: &Params, name: &str, default: i64) -> Result<i64, Response> {
+/// A time parameter; the error is the `bad_data` message.
+fn param_time(p: &Params, name: &str, default: i64) -> Result<i64, String> {
     match p.get(name) {
         None | Some("") => Ok(default),
         Some(s) => time(s).ok_or_else(|| {
-            bad_data(format!(
-                "invalid parameter \"{name}\": cannot parse \"{s}\" to a valid timestamp"
-            ))
+            format!("invalid parameter \"{name}\": cannot parse \"{s}\" to a valid timestamp")
         }),
     }
 }
@@ -136,7 +135,7 @@ pub async fn query(
     let now = state.mapping().now_wall;
     let t = match param_time(&p, "time", now) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(m) => return bad_data(m),
     };
     evaluate(&state, move |view, engine| engine.instant(view, &query, t)).await
 }
@@ -201,11 +200,12 @@ pub async fn query_range(
     .await
 }
 
-/// The series `match[]` selects in `[start, end]` (all of the visible data by default).
-fn matching(state: &AppState, p: &Params, required: bool) -> Result<Vec<Labels>, Response> {
+/// The series `match[]` selects in `[start, end]` (all of the visible data
+/// by default); the error is the `bad_data` message.
+fn matching(state: &AppState, p: &Params, required: bool) -> Result<Vec<Labels>, String> {
     let selectors = p.all("match[]");
     if selectors.is_empty() && required {
-        return Err(bad_data("no match[] parameter provided"));
+        return Err("no match[] parameter provided".into());
     }
     let map = state.mapping();
     let start = param_time(p, "start", i64::MIN / 2)?;
@@ -222,8 +222,8 @@ fn matching(state: &AppState, p: &Params, required: bool) -> Result<Vec<Labels>,
         selectors
     };
     for sel in selectors {
-        let matchers = parse_selector(sel)
-            .map_err(|e| bad_data(format!("invalid parameter \"match[]\": {e}")))?;
+        let matchers =
+            parse_selector(sel).map_err(|e| format!("invalid parameter \"match[]\": {e}"))?;
         out.extend(
             view.select(&matchers, start, end)
                 .into_iter()
@@ -241,7 +241,7 @@ pub async fn series(
     let p = Params::parse(q.as_deref(), &body);
     match matching(&state, &p, true) {
         Ok(list) => success(Json::Array(list.iter().map(labels_json).collect())),
-        Err(r) => r,
+        Err(m) => bad_data(m),
     }
 }
 
@@ -259,7 +259,7 @@ pub async fn labels(
                 .collect();
             success(json!(names))
         }
-        Err(r) => r,
+        Err(m) => bad_data(m),
     }
 }
 
@@ -278,7 +278,7 @@ pub async fn label_values(
             let values: BTreeSet<&str> = list.iter().filter_map(|l| l.get(&name)).collect();
             success(json!(values))
         }
-        Err(r) => r,
+        Err(m) => bad_data(m),
     }
 }
 

@@ -1,0 +1,145 @@
+//! Functions of a range vector (`rate(x[5m])`, `max_over_time(q[1h:1m])`…):
+//! each series' window is walked along the grid with two cursors, and the
+//! numerics live in `rate.rs` and `over_time.rs`.
+
+use promql_parser::parser::Expr;
+
+use super::{absent_labels, arg};
+use crate::eval::{Evaluator, Point, RangeArg, RangeSeries, Val, check_unique_labels, drop_name};
+use crate::rate::{Window, deriv, extrapolated_rate, instant_value, predict_linear};
+use crate::{Error, over_time};
+
+pub(super) fn is_range_function(name: &str) -> bool {
+    matches!(
+        name,
+        "rate"
+            | "irate"
+            | "increase"
+            | "delta"
+            | "idelta"
+            | "deriv"
+            | "predict_linear"
+            | "resets"
+            | "changes"
+            | "avg_over_time"
+            | "min_over_time"
+            | "max_over_time"
+            | "sum_over_time"
+            | "count_over_time"
+            | "last_over_time"
+            | "present_over_time"
+            | "stddev_over_time"
+            | "stdvar_over_time"
+            | "quantile_over_time"
+            | "absent_over_time"
+    )
+}
+
+pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Error> {
+    // The one scalar parameter some take, one value per step.
+    let (matrix_arg, scalar_arg) = match name {
+        "quantile_over_time" => (1, Some(0)),
+        "predict_linear" => (0, Some(1)),
+        _ => (0, None),
+    };
+    let param = match scalar_arg {
+        Some(i) => ev.eval_scalar(arg(args, i)?)?,
+        None => Vec::new(),
+    };
+    let matrix_expr = arg(args, matrix_arg)?;
+    let input = ev.range_arg(matrix_expr)?;
+    if name == "absent_over_time" {
+        return absent_over_time(ev, &input, matrix_expr);
+    }
+    let mut out = Vec::new();
+    let mut scratch = Vec::new();
+    for s in &input.series {
+        ev.ctx.check_deadline()?;
+        let mut points = Vec::new();
+        for (step, (t, w)) in input.windows(s, ev.grid).enumerate() {
+            if w.is_empty() {
+                continue;
+            }
+            let end = input.window_end(t);
+            let window = Window {
+                ts: &s.timestamps[w.clone()],
+                vs: &s.values[w],
+                eval_t: t,
+                start: end.saturating_sub(input.range),
+                end,
+            };
+            let p = param.get(step).copied().unwrap_or(f64::NAN);
+            if let Some(v) = apply(name, &window, p, &mut scratch) {
+                points.push(Point { t, v });
+            }
+        }
+        if !points.is_empty() {
+            // Only last_over_time keeps the metric name (it acts like offset).
+            let labels = if name == "last_over_time" {
+                s.labels.clone()
+            } else {
+                drop_name(&s.labels)
+            };
+            out.push(RangeSeries { labels, points });
+        }
+    }
+    // Checked over the whole result, as engine.go does for range functions.
+    check_unique_labels(&out)?;
+    Ok(Val::Vector(out))
+}
+
+fn apply(name: &str, w: &Window, param: f64, scratch: &mut Vec<f64>) -> Option<f64> {
+    let vs = w.vs;
+    Some(match name {
+        "rate" => extrapolated_rate(w, true, true)?,
+        "increase" => extrapolated_rate(w, true, false)?,
+        "delta" => extrapolated_rate(w, false, false)?,
+        "irate" => instant_value(w, true)?,
+        "idelta" => instant_value(w, false)?,
+        "deriv" => deriv(w)?,
+        "predict_linear" => predict_linear(w, param)?,
+        "resets" => over_time::resets(vs),
+        "changes" => over_time::changes(vs),
+        "avg_over_time" => over_time::avg(vs),
+        "min_over_time" => over_time::min(vs),
+        "max_over_time" => over_time::max(vs),
+        "sum_over_time" => over_time::sum(vs),
+        "count_over_time" => vs.len() as f64,
+        "last_over_time" => *vs.last()?,
+        "present_over_time" => 1.0,
+        "stddev_over_time" => over_time::stdvar(vs).sqrt(),
+        "stdvar_over_time" => over_time::stdvar(vs),
+        "quantile_over_time" => {
+            scratch.clear();
+            scratch.extend_from_slice(vs);
+            over_time::quantile(param, scratch)
+        }
+        _ => return None,
+    })
+}
+
+/// `absent_over_time`: 1 at the steps where no series has a sample in its
+/// window (engine.go's special case).
+fn absent_over_time(ev: &Evaluator, input: &RangeArg, e: &Expr) -> Result<Val, Error> {
+    let mut present = vec![false; ev.grid.len()];
+    for s in &input.series {
+        ev.ctx.check_deadline()?;
+        for ((_, w), p) in input.windows(s, ev.grid).zip(present.iter_mut()) {
+            *p |= !w.is_empty();
+        }
+    }
+    let points: Vec<Point> = ev
+        .grid
+        .times()
+        .zip(present)
+        .filter(|(_, p)| !p)
+        .map(|(t, _)| Point { t, v: 1.0 })
+        .collect();
+    if points.is_empty() {
+        return Ok(Val::Vector(Vec::new()));
+    }
+    Ok(Val::Vector(vec![RangeSeries {
+        labels: absent_labels(e),
+        points,
+    }]))
+}
