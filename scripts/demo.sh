@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# The main job, from a fresh machine: record a few seconds, inspect the
-# recording, and export it as OpenMetrics.
+# The main job, from a fresh machine: build, then replay the bundled
+# "conflict" recording through the Prometheus HTTP API on 127.0.0.1:9090 as
+# if it were live. Point Grafana at it (deploy/grafana/) and press q or
+# Ctrl-C to stop. Pass other arguments to `understudy replay` after the
+# recording, e.g. `scripts/demo.sh recordings/harmony --speed 2`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/understudy/target}"
-out="${1:-/tmp/understudy-demo}"
 cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/understudy"
-rm -rf "$out"
-"$bin" record --config deploy/understudy.toml --out "$out" --duration 3s --listen 127.0.0.1:0
-"$bin" inspect "$out"
+exec "$CARGO_TARGET_DIR/release/understudy" replay "${@:-recordings/conflict}"

@@ -108,6 +108,7 @@ where
         let view = ReplayView {
             base: &state.storage,
             map,
+            recorded: Some(&state.recorded),
         };
         f(&view, &state.engine)
     })
@@ -137,7 +138,23 @@ pub async fn query(
         Ok(t) => t,
         Err(m) => return bad_data(m),
     };
-    evaluate(&state, move |view, engine| engine.instant(view, &query, t)).await
+    evaluate(&state, move |view, engine| {
+        match view_recorded(view, &query) {
+            Some(rec) => Ok(crate::recorded::instant(&rec, t, engine.lookback_ms)),
+            None => engine.instant(view, &query, t),
+        }
+    })
+    .await
+}
+
+/// The recorded answers of `query` under the same mapping, when there are any.
+fn view_recorded<'a>(view: &ReplayView<'a>, query: &str) -> Option<ReplayView<'a>> {
+    let answers = view.recorded?.find(query)?;
+    Some(ReplayView {
+        base: answers,
+        map: view.map,
+        recorded: None,
+    })
 }
 
 pub async fn query_range(
@@ -195,7 +212,16 @@ pub async fn query_range(
         );
     }
     evaluate(&state, move |view, engine| {
-        engine.range(view, &query, start, end, step)
+        match view_recorded(view, &query) {
+            Some(rec) => Ok(crate::recorded::range(
+                &rec,
+                start,
+                end,
+                step,
+                engine.lookback_ms,
+            )),
+            None => engine.range(view, &query, start, end, step),
+        }
     })
     .await
 }
@@ -213,6 +239,7 @@ fn matching(state: &AppState, p: &Params, required: bool) -> Result<Vec<Labels>,
     let view = ReplayView {
         base: &state.storage,
         map,
+        recorded: None,
     };
     let mut out: BTreeSet<Labels> = BTreeSet::new();
     let all = [String::from("{__name__=~\".+\"}")];
@@ -328,6 +355,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let view = ReplayView {
         base: &state.storage,
         map,
+        recorded: None,
     };
     let all = parse_selector("{__name__=~\".+\"}").unwrap_or_default();
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();

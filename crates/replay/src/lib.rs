@@ -18,6 +18,7 @@ mod api;
 pub mod clock;
 mod format;
 mod params;
+pub mod recorded;
 pub mod server;
 pub mod view;
 

@@ -15,11 +15,14 @@ use understudy_store::Recording;
 use crate::api;
 use crate::clock::{Clock, ClockOptions, Mapping, Status};
 use crate::params::{Params, duration};
+use crate::recorded::Recorded;
 
 /// What the handlers share.
 #[derive(Debug)]
 pub struct AppState {
     pub storage: MemStorage,
+    /// Query results recorded live, served for exactly their expression.
+    pub recorded: Recorded,
     pub clock: Mutex<Clock>,
     pub engine: Engine,
 }
@@ -50,6 +53,7 @@ pub struct ReplayOptions {
 #[derive(Debug)]
 pub struct Loaded {
     pub storage: MemStorage,
+    pub recorded: Recorded,
     pub start_ms: i64,
     pub end_ms: i64,
     pub series: usize,
@@ -61,6 +65,7 @@ pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
     let rec = Recording::open(dir)?;
     let all = rec.samples(TimeRange::ALL, |_| true)?;
     let samples = all.iter().map(|s| s.timestamps.len()).sum();
+    let mut recorded = Recorded::default();
     let mut series: Vec<Arc<Series>> = all
         .into_iter()
         .map(|s| {
@@ -72,12 +77,14 @@ pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
                         .map(|(k, v)| (k.to_string(), v.to_string())),
                 ),
             );
-            Arc::new(Series {
+            Series {
                 labels,
                 timestamps: s.timestamps,
                 values: s.values,
-            })
+            }
         })
+        .filter_map(|s| recorded.take(s))
+        .map(Arc::new)
         .collect();
     series.sort_by(|a, b| a.labels.cmp(&b.labels));
     let m = rec.manifest();
@@ -88,6 +95,7 @@ pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
         series: series.len(),
         samples,
         storage: MemStorage { series },
+        recorded,
         start_ms,
         end_ms,
     })
@@ -107,6 +115,7 @@ pub fn state(loaded: Loaded, opts: &ReplayOptions, now_wall: i64) -> Arc<AppStat
     );
     Arc::new(AppState {
         storage: loaded.storage,
+        recorded: loaded.recorded,
         clock: Mutex::new(clock),
         engine: Engine::default(),
     })

@@ -10,6 +10,8 @@ use crate::clock::Mapping;
 pub struct ReplayView<'a> {
     pub base: &'a MemStorage,
     pub map: Mapping,
+    /// Answers recorded live, consulted before evaluating.
+    pub recorded: Option<&'a crate::recorded::Recorded>,
 }
 
 impl Queryable for ReplayView<'_> {

@@ -1,0 +1,117 @@
+//! Answers recorded live: a recorder that evaluated a dashboard's query on
+//! the real Prometheus stores each result series with the expression in the
+//! label `understudy_query` (docs/recording-format.md). Replay serves those
+//! for exactly that expression, so the dashboard shows what it showed live,
+//! and evaluates everything else.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use understudy_promql::{Labels, MemStorage, Queryable, Sample, Series, Value};
+
+use crate::view::ReplayView;
+
+/// The label holding the recorded expression.
+pub const QUERY_LABEL: &str = "understudy_query";
+/// The metric name of a recorded result series that had none.
+pub const RESULT_METRIC: &str = "understudy_query_result";
+
+const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
+
+#[derive(Debug, Default)]
+pub struct Recorded {
+    by_query: HashMap<String, MemStorage>,
+}
+
+/// One spelling per expression: `sum by(pod)(x)` and `sum by (pod) (x)` are
+/// the same query.
+fn normalize(query: &str) -> String {
+    match promql_parser::parser::parse(query) {
+        Ok(expr) => expr.to_string(),
+        Err(_) => query.trim().to_owned(),
+    }
+}
+
+impl Recorded {
+    /// Takes a series if it is a recorded answer (it carries `understudy_query`).
+    pub fn take(&mut self, series: Series) -> Option<Series> {
+        let Some(query) = series.labels.get(QUERY_LABEL).map(str::to_owned) else {
+            return Some(series);
+        };
+        let labels = Labels::new(
+            series
+                .labels
+                .0
+                .into_iter()
+                .filter(|(k, v)| k != QUERY_LABEL && !(k == "__name__" && v == RESULT_METRIC)),
+        );
+        let stored = Series { labels, ..series };
+        self.by_query
+            .entry(normalize(&query))
+            .or_default()
+            .series
+            .push(Arc::new(stored));
+        None
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_query.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_query.is_empty()
+    }
+
+    /// The recorded answers of `query`, if it was recorded.
+    pub fn find(&self, query: &str) -> Option<&MemStorage> {
+        self.by_query.get(&normalize(query))
+    }
+}
+
+/// The recorded value of each series at `t`: its latest sample in the
+/// lookback window, as an instant selector would see it.
+fn at(series: &[Series], t: i64, lookback_ms: i64) -> Vec<Sample> {
+    series
+        .iter()
+        .filter_map(|s| {
+            let i = s.timestamps.partition_point(|&x| x <= t);
+            let j = i.checked_sub(1)?;
+            let (ts, v) = (s.timestamps[j], s.values[j]);
+            (ts >= t - lookback_ms && v.to_bits() != STALE_NAN).then(|| Sample {
+                labels: s.labels.clone(),
+                t,
+                v,
+            })
+        })
+        .collect()
+}
+
+pub fn instant(view: &ReplayView<'_>, t: i64, lookback_ms: i64) -> Value {
+    let series = view.select(&[], t - lookback_ms, t);
+    Value::Vector(at(&series, t, lookback_ms))
+}
+
+pub fn range(view: &ReplayView<'_>, start: i64, end: i64, step: i64, lookback_ms: i64) -> Value {
+    let series = view.select(&[], start - lookback_ms, end);
+    let mut out: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            labels: s.labels.clone(),
+            timestamps: Vec::new(),
+            values: Vec::new(),
+        })
+        .collect();
+    let mut t = start;
+    while t <= end {
+        for (o, s) in out.iter_mut().zip(&series) {
+            if let Some(p) = at(std::slice::from_ref(s), t, lookback_ms).pop() {
+                o.timestamps.push(p.t);
+                o.values.push(p.v);
+            }
+        }
+        t += step;
+    }
+    out.retain(|s| !s.timestamps.is_empty());
+    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Value::Matrix(out)
+}
