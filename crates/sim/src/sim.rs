@@ -133,7 +133,9 @@ pub fn simulate(scenario: &Scenario, opts: &Options, out: &Path) -> Result<Summa
 
     // The id depends on the scenario and the seed: two scenarios run with
     // one seed are two recordings.
-    let name_hash = file.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let name_hash = file.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let meta = RecordingMeta {
         id: Some(uuid(&mut root.fork(name_hash))),
         name: file.name.clone(),
