@@ -1,0 +1,247 @@
+//! The host of understudy's KPI plugins: WebAssembly components of the
+//! `understudy:kpi` world (plugins/wit/kpi.wit), run sandboxed by wasmtime.
+//!
+//! THE PUBLIC API BELOW IS FIXED (the CLI is written against it). Wasmtime
+//! types never appear in it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The interface version this host speaks.
+pub const INTERFACE: &str = "understudy:kpi@0.1.0";
+
+/// Limits and settings of the sandbox.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Linear memory a plugin instance may grow to.
+    pub memory_limit_bytes: usize,
+    /// Wall-clock budget of one call (epoch interruption).
+    pub call_timeout: Duration,
+    /// Fuel per call for deterministic runs; `None` = unmetered.
+    pub fuel: Option<u64>,
+    /// Samples one call may return.
+    pub max_output_samples: usize,
+    /// Faults in a row after which a plugin is quarantined.
+    pub quarantine_after: u32,
+    /// Where compiled plugins are cached (keyed by the wasm's sha256 and the
+    /// engine); `None` = no cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl HostConfig {
+    /// Limits for plugins in a running recorder.
+    pub fn live() -> HostConfig {
+        HostConfig {
+            memory_limit_bytes: 64 << 20,
+            call_timeout: Duration::from_millis(200),
+            fuel: None,
+            max_output_samples: 100_000,
+            quarantine_after: 5,
+            cache_dir: None,
+        }
+    }
+
+    /// Limits for runs over recordings.
+    pub fn offline() -> HostConfig {
+        HostConfig { memory_limit_bytes: 256 << 20, call_timeout: Duration::from_secs(10), ..HostConfig::live() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Live,
+    Offline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Gauge,
+    Counter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSpec {
+    pub name: String,
+    pub query: String,
+    pub step_ms: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    pub name: String,
+    pub help: String,
+    pub kind: MetricKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigParam {
+    pub name: String,
+    pub description: String,
+    pub default_value: String,
+}
+
+/// What `describe()` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub inputs: Vec<InputSpec>,
+    pub outputs: Vec<OutputSpec>,
+    pub config: Vec<ConfigParam>,
+}
+
+/// A series as columns (labels once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesData {
+    pub labels: Vec<(String, String)>,
+    pub timestamps: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub name: String,
+    pub series: Vec<SeriesData>,
+}
+
+/// One push: every input evaluated over `[window_start, window_end]` (ms).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub window_start: i64,
+    pub window_end: i64,
+    pub inputs: Vec<Input>,
+}
+
+/// A validated output series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSeries {
+    pub metric: String,
+    pub labels: Vec<(String, String)>,
+    pub timestamps: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+/// What went wrong; [`PluginError::reason`] is the `reason` label of
+/// `understudy_plugin_faults_total`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginError {
+    #[error("failed to load plugin {path}: {message}")]
+    Load { path: String, message: String },
+    #[error("plugin {path} is built for {found}; this understudy speaks {supported} (major versions must match)")]
+    Version { path: String, found: String, supported: String },
+    #[error("plugin trapped: {0}")]
+    Trap(String),
+    #[error("plugin call exceeded its time budget of {0:?}")]
+    Timeout(Duration),
+    #[error("plugin ran out of fuel")]
+    OutOfFuel,
+    #[error("plugin exceeded its memory limit of {0} bytes")]
+    MemoryLimit(usize),
+    #[error("plugin returned {found} samples, more than the limit of {limit}")]
+    OutputTooLarge { found: usize, limit: usize },
+    #[error("plugin output rejected: {0}")]
+    InvalidOutput(String),
+    /// A typed error the plugin returned (`kpi-error`).
+    #[error("plugin reported: {0}")]
+    Plugin(String),
+    #[error("plugin is quarantined after {0} faults in a row")]
+    Quarantined(u32),
+}
+
+impl PluginError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PluginError::Load { .. } => "load",
+            PluginError::Version { .. } => "version",
+            PluginError::Trap(_) => "trap",
+            PluginError::Timeout(_) => "timeout",
+            PluginError::OutOfFuel => "fuel",
+            PluginError::MemoryLimit(_) => "memory",
+            PluginError::OutputTooLarge { .. } => "output_size",
+            PluginError::InvalidOutput(_) => "invalid_output",
+            PluginError::Plugin(_) => "plugin_error",
+            PluginError::Quarantined(_) => "quarantined",
+        }
+    }
+}
+
+/// Cost of the last call, for `understudy plugin test`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CallStats {
+    pub duration: Duration,
+    pub fuel_used: Option<u64>,
+    pub memory_bytes: usize,
+}
+
+/// The engine, linker and epoch ticker shared by every plugin.
+#[derive(Debug)]
+pub struct PluginHost {
+    _private: (),
+}
+
+/// A loaded (compiled, pre-instantiated) plugin.
+#[derive(Debug)]
+pub struct Plugin {
+    _private: (),
+}
+
+/// One open evaluator; after a fault it is re-created from the plugin
+/// (faults counted), and after `quarantine_after` faults in a row every call
+/// answers `Quarantined`.
+#[derive(Debug)]
+pub struct Evaluator {
+    _private: (),
+}
+
+impl PluginHost {
+    pub fn new(config: HostConfig) -> Result<PluginHost, PluginError> {
+        let _ = config;
+        unimplemented!()
+    }
+
+    /// Loads a component (from the cache when its sha256 is known).
+    pub fn load(&self, path: &Path) -> Result<Plugin, PluginError> {
+        let _ = path;
+        unimplemented!()
+    }
+}
+
+impl Plugin {
+    pub fn info(&self) -> &PluginInfo {
+        unimplemented!()
+    }
+
+    /// SHA-256 of the wasm file, hex.
+    pub fn sha256(&self) -> &str {
+        unimplemented!()
+    }
+
+    /// Opens an evaluator; `config` is validated by the plugin (typed error).
+    pub fn open(&self, config: &[(String, String)], mode: Mode) -> Result<Evaluator, PluginError> {
+        let _ = (config, mode);
+        unimplemented!()
+    }
+}
+
+impl Evaluator {
+    /// Pushes one batch; outputs are validated (finite timestamps inside the
+    /// window, legal names, no duplicate series, size cap) before returning.
+    pub fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, PluginError> {
+        let _ = batch;
+        unimplemented!()
+    }
+
+    pub fn finish(&mut self) -> Result<Vec<OutputSeries>, PluginError> {
+        unimplemented!()
+    }
+
+    /// Faults of this evaluator so far, by reason.
+    pub fn faults(&self) -> &[(String, u64)] {
+        unimplemented!()
+    }
+
+    pub fn last_call(&self) -> CallStats {
+        unimplemented!()
+    }
+}
