@@ -7,6 +7,8 @@ mod export;
 mod health;
 mod human;
 mod inspect;
+mod kpi;
+mod plugin;
 mod record;
 mod replay;
 mod selector;
@@ -41,6 +43,8 @@ enum Command {
     Inspect(inspect::Args),
     Export(export::Args),
     Simulate(simulate::Args),
+    Kpi(kpi::Args),
+    Plugin(plugin::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,8 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Export(args) => export::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Kpi(args) => kpi::run(args),
+        Command::Plugin(args) => plugin::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

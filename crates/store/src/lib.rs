@@ -40,6 +40,7 @@
 //! names files that are complete. So a crash at any moment leaves a
 //! directory that is readable as it is and recoverable to the last flush.
 
+mod append;
 mod error;
 pub mod export;
 mod fsutil;
@@ -51,6 +52,7 @@ mod segment;
 mod tables;
 mod writer;
 
+pub use append::append_segment;
 pub use error::{Result, StoreError};
 pub use journal::JOURNAL_FILE;
 pub use manifest::{

@@ -303,3 +303,35 @@ fn gaps_sealed_alone_are_not_recorded_twice_after_a_crash() {
         "a segment of gaps only has no files"
     );
 }
+
+#[test]
+fn derived_data_is_appended_as_a_segment_without_a_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    two_segments(dir.path());
+    let kpi = series("understudy_scale_direction_reversals", "a");
+    let source =
+        understudy_store::SourceInfo::new("plugin:flapping", serde_json::json!({"sha256": "abc"}));
+    let seg = understudy_store::append_segment(
+        dir.path(),
+        &samples(&[(&kpi, 1_000, 2.0), (&kpi, 2_000, 3.0)]),
+        source,
+    )
+    .expect("append")
+    .expect("a segment");
+    assert_eq!(seg.seq, 3);
+    let rec = Recording::open(dir.path()).expect("open");
+    rec.verify().expect("checksums");
+    let m = rec.manifest();
+    assert_eq!(
+        (m.sessions.len(), m.gaps.len()),
+        (1, 1),
+        "no new session, no recorder gap"
+    );
+    assert!(m.sources.iter().any(|s| s.name == "plugin:flapping"));
+    let s = rec
+        .samples(TimeRange::ALL, |s| {
+            s.metric() == "understudy_scale_direction_reversals"
+        })
+        .expect("samples");
+    assert_eq!(s[0].values, vec![2.0, 3.0]);
+}

@@ -1,0 +1,290 @@
+//! `understudy kpi run`: a KPI plugin over a recording, window by window,
+//! under the offline sandbox limits; and the runner `plugin test` shares.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::json;
+use understudy_core::{Labels, SampleBatch, Series};
+use understudy_plugin::{
+    Batch, Evaluator, HostConfig, Input, Mode, OutputSeries, Plugin, PluginHost, SeriesData,
+};
+use understudy_promql::{Engine, MemStorage, Value};
+
+use crate::human;
+
+const EXAMPLES: &str = "\
+Examples:
+  understudy kpi run recordings/conflict --plugin plugins/dist/flapping.wasm
+  understudy kpi run recordings/conflict --plugin plugins/dist/productivity.wasm --json
+  # keep the outputs in the recording, so replay serves them
+  understudy kpi run recordings/conflict --plugin plugins/dist/throttle-ratio.wasm --write";
+
+/// Run KPI plugins over recordings.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    Run(RunArgs),
+}
+
+/// Run a KPI plugin over a recording and report its outputs.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct RunArgs {
+    /// Recording directory.
+    dir: PathBuf,
+    /// The plugin (a wasm32-wasip2 component of the understudy:kpi world).
+    #[arg(long)]
+    plugin: PathBuf,
+    /// A config value for the plugin, `key=value`; repeat for more.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// Window pushed at a time.
+    #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+    window: Duration,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Add the outputs to the recording as a new segment.
+    #[arg(long)]
+    write: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    match args.command {
+        Command::Run(a) => run_offline(a),
+    }
+}
+
+pub fn parse_config(pairs: &[String]) -> Result<Vec<(String, String)>> {
+    pairs
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| anyhow!("--config {p:?}: write key=value"))
+        })
+        .collect()
+}
+
+/// What a run over a recording produced and cost.
+#[derive(Debug, Default)]
+pub struct RunResult {
+    pub outputs: BTreeMap<(String, Vec<(String, String)>), (Vec<i64>, Vec<f64>)>,
+    pub pushes: usize,
+    pub push_times: Vec<Duration>,
+    pub max_memory: usize,
+    pub fuel: Option<u64>,
+}
+
+/// Pushes the recording through `evaluator` window by window: each input's
+/// query evaluated as a range query over the window at its step.
+pub fn push_recording(
+    storage: &MemStorage,
+    span: (i64, i64),
+    plugin: &Plugin,
+    evaluator: &mut Evaluator,
+    window_ms: i64,
+) -> Result<RunResult> {
+    let engine = Engine::default();
+    let mut result = RunResult::default();
+    let mut start = span.0;
+    while start <= span.1 {
+        let end = (start + window_ms - 1).min(span.1);
+        let mut inputs = Vec::new();
+        for spec in &plugin.info().inputs {
+            let step = i64::from(spec.step_ms.max(1));
+            let value = engine
+                .range(storage, &spec.query, start, end, step)
+                .map_err(|e| {
+                    anyhow!(
+                        "input {} ({}) does not evaluate: {e}",
+                        spec.name,
+                        spec.query
+                    )
+                })?;
+            inputs.push(Input {
+                name: spec.name.clone(),
+                series: matrix(value),
+            });
+        }
+        let batch = Batch {
+            window_start: start,
+            window_end: end,
+            inputs,
+        };
+        let outputs = evaluator
+            .push(&batch)
+            .with_context(|| format!("push of the window at {}", human::time(start)))?;
+        collect(&mut result, evaluator, outputs);
+        start += window_ms;
+    }
+    let outputs = evaluator.finish().context("finish")?;
+    collect(&mut result, evaluator, outputs);
+    Ok(result)
+}
+
+fn matrix(v: Value) -> Vec<SeriesData> {
+    match v {
+        Value::Matrix(series) => series
+            .into_iter()
+            .map(|s| SeriesData {
+                labels: s.labels.0,
+                timestamps: s.timestamps,
+                values: s.values,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn collect(result: &mut RunResult, evaluator: &Evaluator, outputs: Vec<OutputSeries>) {
+    let stats = evaluator.last_call();
+    result.pushes += 1;
+    result.push_times.push(stats.duration);
+    result.max_memory = result.max_memory.max(stats.memory_bytes);
+    if let Some(f) = stats.fuel_used {
+        *result.fuel.get_or_insert(0) += f;
+    }
+    for o in outputs {
+        let e = result.outputs.entry((o.metric, o.labels)).or_default();
+        e.0.extend(o.timestamps);
+        e.1.extend(o.values);
+    }
+}
+
+/// The recording in memory, and its data span.
+pub fn load_recording(dir: &Path) -> Result<(MemStorage, (i64, i64))> {
+    let loaded = understudy_replay::load(dir)
+        .with_context(|| format!("failed to load recording {}", dir.display()))?;
+    Ok((loaded.storage, (loaded.start_ms, loaded.end_ms)))
+}
+
+/// Per output series: points, min, max, mean, last.
+pub fn summary(result: &RunResult) -> serde_json::Value {
+    let outputs: Vec<serde_json::Value> = result
+        .outputs
+        .iter()
+        .map(|((metric, labels), (ts, vs))| {
+            let finite: Vec<f64> = vs.iter().copied().filter(|v| v.is_finite()).collect();
+            let (min, max) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            let mean = if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 };
+            json!({
+                "metric": metric,
+                "labels": labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "points": ts.len(),
+                "min": num(min),
+                "max": num(max),
+                "mean": num(mean),
+                "last": vs.last().copied().map(num),
+            })
+        })
+        .collect();
+    json!(outputs)
+}
+
+fn num(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+fn run_offline(args: RunArgs) -> Result<()> {
+    let config = parse_config(&args.config)?;
+    let (storage, span) = load_recording(&args.dir)?;
+    let host = PluginHost::new(HostConfig::offline()).context("failed to start the plugin host")?;
+    let plugin = host.load(&args.plugin)?;
+    let mut evaluator = plugin.open(&config, Mode::Offline)?;
+    let window_ms = args.window.as_millis() as i64;
+    if window_ms <= 0 {
+        bail!("--window must be positive");
+    }
+    let result = push_recording(&storage, span, &plugin, &mut evaluator, window_ms)?;
+    let info = plugin.info();
+    if args.write {
+        let mut batch = SampleBatch::default();
+        for ((metric, labels), (ts, vs)) in &result.outputs {
+            let labels = Labels::from_pairs(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+            let series = Arc::new(Series::new(metric.as_str(), labels)?);
+            for (&t, &v) in ts.iter().zip(vs) {
+                batch.push(&series, t, v);
+            }
+        }
+        let source = understudy_store::SourceInfo::new(
+            format!("plugin:{}", info.name),
+            json!({"version": info.version, "sha256": plugin.sha256(), "config": config.iter().cloned().collect::<BTreeMap<_, _>>()}),
+        );
+        understudy_store::append_segment(&args.dir, &batch.into(), source)
+            .with_context(|| format!("failed to add the outputs to {}", args.dir.display()))?;
+    }
+    let summary = summary(&result);
+    if args.json {
+        let report = json!({
+            "plugin": {"name": info.name, "version": info.version, "sha256": plugin.sha256()},
+            "recording": args.dir,
+            "pushes": result.pushes,
+            "outputs": summary,
+            "written": args.write,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{} {} over {} ({} pushes)",
+        info.name,
+        info.version,
+        args.dir.display(),
+        result.pushes
+    );
+    print_table(&summary);
+    if args.write {
+        println!("\noutputs added to {} as a new segment", args.dir.display());
+    }
+    Ok(())
+}
+
+pub fn print_table(summary: &serde_json::Value) {
+    let rows: Vec<[String; 6]> = summary
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            let labels: Vec<String> = o["labels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect();
+            let f = |k: &str| o[k].as_f64().map_or("-".into(), |v| format!("{v:.4}"));
+            [
+                format!(
+                    "{}{{{}}}",
+                    o["metric"].as_str().unwrap_or(""),
+                    labels.join(",")
+                ),
+                o["points"].to_string(),
+                f("min"),
+                f("max"),
+                f("mean"),
+                f("last"),
+            ]
+        })
+        .collect();
+    let w = rows.iter().map(|r| r[0].len()).max().unwrap_or(6).max(6);
+    println!(
+        "{:<w$}  {:>6}  {:>10}  {:>10}  {:>10}  {:>10}",
+        "SERIES", "POINTS", "MIN", "MAX", "MEAN", "LAST"
+    );
+    for r in rows {
+        println!(
+            "{:<w$}  {:>6}  {:>10}  {:>10}  {:>10}  {:>10}",
+            r[0], r[1], r[2], r[3], r[4], r[5]
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! `understudy plugin new` and `understudy plugin test`: for plugin authors.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use understudy_plugin::{HostConfig, Mode, PluginHost};
+
+use crate::kpi::{load_recording, parse_config, print_table, push_recording, summary};
+
+const EXAMPLES: &str = "\
+Examples:
+  understudy plugin new queue-per-replica
+  cd queue-per-replica && cargo build --release --target wasm32-wasip2
+  understudy plugin test target/wasm32-wasip2/release/queue_per_replica.wasm --recording recordings/conflict
+  understudy plugin test plugins/dist/flapping.wasm --recording recordings/conflict --expect golden.json";
+
+/// Create and test KPI plugins.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    New(NewArgs),
+    Test(TestArgs),
+}
+
+/// Create a ready-to-build plugin crate (pinned WIT, toolchain with the
+/// wasm32-wasip2 target, an example KPI and its test).
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// Name of the plugin (and of the directory created).
+    name: String,
+    /// Where to create it (default: ./NAME).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// Run a plugin over a recording under the production host and its live
+/// limits; report outputs, per-push latency, memory and fuel.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// The plugin component.
+    plugin: PathBuf,
+    /// Recording to push through it.
+    #[arg(long)]
+    recording: PathBuf,
+    /// A config value, `key=value`; repeat for more.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// Compare the outputs with this file (the `outputs` of `--json`);
+    /// fail when they differ.
+    #[arg(long)]
+    expect: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    match args.command {
+        Command::New(a) => new(a),
+        Command::Test(a) => test(a),
+    }
+}
+
+const WIT: &str = include_str!("../../../plugins/wit/kpi.wit");
+
+fn new(args: NewArgs) -> Result<()> {
+    let name = args.name;
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || name.starts_with(['-', '_'])
+    {
+        bail!("plugin name {name:?}: use letters, digits, - and _");
+    }
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&name));
+    if dir.exists() {
+        bail!("{} already exists", dir.display());
+    }
+    let crate_name = name.replace('-', "_");
+    let metric = format!("{}_pending_per_replica", crate_name.to_ascii_lowercase());
+    let fill = |t: &str| {
+        t.replace("{{name}}", &name)
+            .replace("{{crate}}", &crate_name)
+            .replace("{{metric}}", &metric)
+    };
+    let files = [
+        ("Cargo.toml", fill(include_str!("template/Cargo.toml.tmpl"))),
+        (
+            "rust-toolchain.toml",
+            fill(include_str!("template/rust-toolchain.toml.tmpl")),
+        ),
+        ("README.md", fill(include_str!("template/README.md.tmpl"))),
+        ("src/lib.rs", fill(include_str!("template/lib.rs.tmpl"))),
+        (
+            "src/component.rs",
+            fill(include_str!("template/component.rs.tmpl")),
+        ),
+        ("wit/kpi.wit", WIT.to_owned()),
+        (".gitignore", "/target\n".to_owned()),
+    ];
+    for (path, text) in files {
+        let p = dir.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create {}", parent.display()))?;
+        }
+        std::fs::write(&p, text).with_context(|| format!("failed to write {}", p.display()))?;
+    }
+    println!("created {} (plugin {name})", dir.display());
+    println!(
+        "  cd {} && cargo test && cargo build --release --target wasm32-wasip2",
+        dir.display()
+    );
+    println!(
+        "  understudy plugin test target/wasm32-wasip2/release/{crate_name}.wasm --recording <RECORDING>"
+    );
+    Ok(())
+}
+
+fn test(args: TestArgs) -> Result<()> {
+    let config = parse_config(&args.config)?;
+    let (storage, span) = load_recording(&args.recording)?;
+    // Production limits, metered so the report can say what a push costs.
+    let host = PluginHost::new(HostConfig {
+        fuel: Some(u64::MAX / 4),
+        ..HostConfig::live()
+    })
+    .context("failed to start the plugin host")?;
+    let started = std::time::Instant::now();
+    let plugin = host.load(&args.plugin)?;
+    let load = started.elapsed();
+    let mut evaluator = plugin.open(&config, Mode::Live)?;
+    let result = push_recording(&storage, span, &plugin, &mut evaluator, 60_000)?;
+    let outputs = summary(&result);
+    let mean = result.push_times.iter().sum::<Duration>() / result.push_times.len().max(1) as u32;
+    let max = result.push_times.iter().max().copied().unwrap_or_default();
+    let info = plugin.info();
+    let report = json!({
+        "plugin": {"name": info.name, "version": info.version, "sha256": plugin.sha256()},
+        "load_ms": load.as_secs_f64() * 1e3,
+        "pushes": result.pushes,
+        "push_ms": {"mean": mean.as_secs_f64() * 1e3, "max": max.as_secs_f64() * 1e3},
+        "max_memory_bytes": result.max_memory,
+        "fuel": result.fuel,
+        "faults": evaluator.faults().iter().map(|(r, n)| json!({"reason": r, "count": n})).collect::<Vec<_>>(),
+        "outputs": outputs,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} {}: loaded in {:.1} ms; {} pushes, {:.3} ms mean, {:.3} ms max; memory {} KiB; fuel {}",
+            info.name,
+            info.version,
+            load.as_secs_f64() * 1e3,
+            result.pushes,
+            mean.as_secs_f64() * 1e3,
+            max.as_secs_f64() * 1e3,
+            result.max_memory / 1024,
+            result.fuel.map_or("-".into(), |f| f.to_string())
+        );
+        print_table(&report["outputs"]);
+    }
+    if let Some(golden) = args.expect {
+        let want: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&golden)
+                .with_context(|| format!("failed to read {}", golden.display()))?,
+        )
+        .with_context(|| format!("{} is not JSON", golden.display()))?;
+        let want = want.get("outputs").cloned().unwrap_or(want);
+        if want != report["outputs"] {
+            bail!("outputs differ from {}", golden.display());
+        }
+        println!("outputs match {}", golden.display());
+    }
+    Ok(())
+}
