@@ -22,9 +22,45 @@ pub struct Config {
     /// `[[source.kubernetes]]`). Checked in [`Config::validate`].
     #[serde(default)]
     pub source: BTreeMap<String, toml::Value>,
-    /// KPI plugins (`[[plugin]]`).
+    /// KPI plugins run live (`[[plugin]]`).
     #[serde(default)]
-    pub plugin: Vec<toml::Value>,
+    pub plugin: Vec<PluginConfig>,
+}
+
+/// `[[plugin]]`: a KPI plugin run live; its outputs are recorded and served
+/// on `/metrics`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// The plugin component (`.wasm`).
+    pub path: PathBuf,
+    /// Values for the plugin's config parameters.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// How often its inputs are evaluated and pushed.
+    #[serde(default = "default_plugin_interval", with = "duration")]
+    pub interval: Duration,
+}
+
+fn default_plugin_interval() -> Duration {
+    Duration::from_secs(15)
+}
+
+/// `[[source.recording]]`: replays a recording's samples into the recorder
+/// as if they were happening now (rehearsals, and live plugins without a
+/// cluster).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingSourceConfig {
+    /// The recording directory.
+    pub path: PathBuf,
+    /// Playback speed.
+    #[serde(default = "one")]
+    pub speed: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// `[recorder]`
@@ -63,7 +99,7 @@ impl Default for Recorder {
 }
 
 /// Source types this build knows. Each arrives with its own crate.
-const SOURCE_TYPES: &[&str] = &[];
+const SOURCE_TYPES: &[&str] = &["recording"];
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
@@ -88,11 +124,13 @@ impl Config {
                 ));
             }
         }
-        if !self.plugin.is_empty() {
-            problems.push(
-                "[[plugin]]: this build of understudy has no plugin host yet; remove the section"
-                    .into(),
-            );
+        if let Err(e) = self.recording_sources() {
+            problems.push(e.to_string());
+        }
+        for (i, p) in self.plugin.iter().enumerate() {
+            if p.interval < Duration::from_secs(1) {
+                problems.push(format!("plugin[{i}].interval: at least 1s"));
+            }
         }
         let r = &self.recorder;
         if r.flush_interval < Duration::from_millis(10) {
@@ -116,6 +154,23 @@ impl Config {
         } else {
             bail!("{}", problems.join("\n"))
         }
+    }
+
+    /// The `[[source.recording]]` sections.
+    pub fn recording_sources(&self) -> Result<Vec<RecordingSourceConfig>> {
+        let Some(v) = self.source.get("recording") else {
+            return Ok(Vec::new());
+        };
+        let list: Vec<RecordingSourceConfig> = v
+            .clone()
+            .try_into()
+            .map_err(|e| anyhow::anyhow!("[[source.recording]]: {e}"))?;
+        for (i, s) in list.iter().enumerate() {
+            if !(s.speed > 0.0 && s.speed.is_finite()) {
+                bail!("[[source.recording]] #{i}: speed must be a positive number");
+            }
+        }
+        Ok(list)
     }
 
     /// The recording directory: `--out` if given, else `recorder.out` expanded.

@@ -21,6 +21,9 @@ struct State {
     last_write_error: Option<String>,
     open_series: u32,
     source_errors: Vec<(String, u64)>,
+    plugin_faults: Vec<((String, String), u64)>,
+    /// Latest value of each live plugin output: metric, labels, value.
+    plugin_outputs: Vec<(String, Vec<(String, String)>, f64)>,
 }
 
 /// One health metric: name, help, type, and how to read it.
@@ -83,6 +86,14 @@ const METRICS: &[Metric] = &[
 ];
 
 const SOURCE_ERRORS: &str = "understudy_source_errors_total";
+const PLUGIN_FAULTS: &str = "understudy_plugin_faults_total";
+
+/// A label value as the exposition format escapes it.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
 
 impl Health {
     pub fn update(&self, writer: WriterStats, open_series: u32) {
@@ -109,6 +120,19 @@ impl Health {
             Some((_, c)) => *c += add,
             None => s.source_errors.push((source.to_owned(), add)),
         }
+    }
+
+    pub fn plugin_fault(&self, plugin: &str, reason: &str) {
+        let mut s = self.lock();
+        let key = (plugin.to_owned(), reason.to_owned());
+        match s.plugin_faults.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => s.plugin_faults.push((key, 1)),
+        }
+    }
+
+    pub fn set_plugin_outputs(&self, outputs: Vec<(String, Vec<(String, String)>, f64)>) {
+        self.lock().plugin_outputs = outputs;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -138,10 +162,29 @@ impl Health {
             "# HELP {SOURCE_ERRORS} Errors per source (each outage becomes a gap).\n# TYPE {SOURCE_ERRORS} counter"
         );
         for (source, n) in &s.source_errors {
+            let _ = writeln!(out, "{SOURCE_ERRORS}{{source=\"{}\"}} {n}", escape(source));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP {PLUGIN_FAULTS} Plugin calls that trapped, timed out, broke a limit or returned invalid output.\n# TYPE {PLUGIN_FAULTS} counter"
+        );
+        for ((plugin, reason), n) in &s.plugin_faults {
             let _ = writeln!(
                 out,
-                "{SOURCE_ERRORS}{{source=\"{}\"}} {n}",
-                source.replace('"', "\\\"")
+                "{PLUGIN_FAULTS}{{plugin=\"{}\",reason=\"{reason}\"}} {n}",
+                escape(plugin)
+            );
+        }
+        for (metric, labels, v) in &s.plugin_outputs {
+            let labels: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{metric}{{{}}} {}",
+                labels.join(","),
+                understudy_store::export::float(*v)
             );
         }
         out

@@ -26,6 +26,8 @@ use understudy_store::{RecordingMeta, RecordingWriter, SourceInfo, WriterOptions
 use crate::config::Config;
 use crate::health::Health;
 use crate::human;
+use crate::live::LivePlugins;
+use crate::recording_source::RecordingSource;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -67,16 +69,21 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// The one place that lists every source the config asks for.
-fn build_sources(_config: &Config) -> Vec<Box<dyn Source>> {
+fn build_sources(config: &Config) -> Result<Vec<Box<dyn Source>>> {
     // Prometheus, NATS and Kubernetes sources are added here as they land.
-    Vec::new()
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    for (i, c) in config.recording_sources()?.into_iter().enumerate() {
+        sources.push(Box::new(RecordingSource::new(i, c)));
+    }
+    Ok(sources)
 }
 
 async fn record(config: Config, args: Args) -> Result<()> {
     let rc = config.recorder.clone();
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dir = config.out_dir(args.out.as_deref(), &date[..10]);
-    let sources = build_sources(&config);
+    let sources = build_sources(&config)?;
+    let mut live = LivePlugins::load(&config.plugin, std::path::Path::new("."))?;
     let recorder_config =
         serde_json::to_value(&rc).context("failed to describe the recorder config")?;
     let mut infos = vec![SourceInfo::new("recorder", recorder_config)];
@@ -144,6 +151,10 @@ async fn record(config: Config, args: Args) -> Result<()> {
     }
     drop(tx);
 
+    let mut plugin_tick = tokio::time::interval(
+        live.as_ref()
+            .map_or(Duration::from_secs(3600), |l| l.period()),
+    );
     let mut tick = tokio::time::interval(rc.flush_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = stop_signal(args.duration);
@@ -155,7 +166,22 @@ async fn record(config: Config, args: Args) -> Result<()> {
     let mut status = status;
     loop {
         tokio::select! {
-            Some(batch) = rx.recv() => append(&mut writer, &batch, &health),
+            Some(batch) = rx.recv() => {
+                if let Some(l) = live.as_mut() {
+                    l.window.add(&batch);
+                }
+                append(&mut writer, &batch, &health);
+            }
+            _ = plugin_tick.tick(), if live.is_some() => {
+                if let Some(l) = live.as_mut() {
+                    let (outputs, faults) = tokio::task::block_in_place(|| l.tick(now_ms()));
+                    for (plugin, reason) in faults {
+                        health.plugin_fault(&plugin, reason);
+                    }
+                    health.set_plugin_outputs(l.plugins.iter().flat_map(|p| p.latest.iter().cloned()).collect());
+                    append(&mut writer, &outputs, &health);
+                }
+            }
             _ = tick.tick() => {
                 last_health = on_tick(&mut writer, &health, &mut health_series, &mut write_errors);
                 if let Some(s) = status.as_mut() {
