@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use understudy_core::{Labels, SampleBatch, Series};
 use understudy_store::WriterStats;
 
+use crate::live::LatestOutput;
+
 /// Shared between the writer loop (which updates it) and the HTTP server.
 #[derive(Debug, Default)]
 pub struct Health {
@@ -23,7 +25,7 @@ struct State {
     source_errors: Vec<(String, u64)>,
     plugin_faults: Vec<((String, String), u64)>,
     /// Latest value of each live plugin output: metric, labels, value.
-    plugin_outputs: Vec<(String, Vec<(String, String)>, f64)>,
+    plugin_outputs: Vec<LatestOutput>,
 }
 
 /// One health metric: name, help, type, and how to read it.
@@ -131,7 +133,7 @@ impl Health {
         }
     }
 
-    pub fn set_plugin_outputs(&self, outputs: Vec<(String, Vec<(String, String)>, f64)>) {
+    pub fn set_plugin_outputs(&self, outputs: Vec<LatestOutput>) {
         self.lock().plugin_outputs = outputs;
     }
 

@@ -15,6 +15,7 @@ use understudy_plugin::{
 use understudy_promql::{Engine, MemStorage, Value};
 
 use crate::human;
+use crate::live::LabelPairs;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -78,7 +79,7 @@ pub fn parse_config(pairs: &[String]) -> Result<Vec<(String, String)>> {
 /// What a run over a recording produced and cost.
 #[derive(Debug, Default)]
 pub struct RunResult {
-    pub outputs: BTreeMap<(String, Vec<(String, String)>), (Vec<i64>, Vec<f64>)>,
+    pub outputs: BTreeMap<(String, LabelPairs), (Vec<i64>, Vec<f64>)>,
     pub pushes: usize,
     pub push_times: Vec<Duration>,
     pub max_memory: usize,

@@ -16,13 +16,20 @@ use understudy_promql::{Engine, MemStorage, Value};
 
 use crate::config::PluginConfig;
 
+/// A plugin output's label pairs, as the plugin API returns them.
+pub type LabelPairs = Vec<(String, String)>;
+/// The latest value of one live output series: metric, labels, value.
+pub type LatestOutput = (String, LabelPairs, f64);
+/// A series and its buffered `(timestamp, value)` points inside the window.
+type Buffered = (Arc<Series>, VecDeque<(i64, f64)>);
+
 /// How much recent data plugins can query (their inputs' ranges must fit).
 const WINDOW_MS: i64 = 15 * 60_000;
 
 /// Recent samples of every series the recorder wrote.
 #[derive(Debug, Default)]
 pub struct LiveWindow {
-    series: HashMap<SeriesId, (Arc<Series>, VecDeque<(i64, f64)>)>,
+    series: HashMap<SeriesId, Buffered>,
 }
 
 impl LiveWindow {
@@ -82,7 +89,7 @@ pub struct LivePlugin {
     interval_ms: i64,
     last_ms: Option<i64>,
     /// Latest value of each output series, for `/metrics`.
-    pub latest: Vec<(String, Vec<(String, String)>, f64)>,
+    pub latest: Vec<LatestOutput>,
 }
 
 /// The host and every `[[plugin]]`.

@@ -2,7 +2,7 @@
 //! they were happening now — for rehearsals, and to run live plugins
 //! without a cluster.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ impl RecordingSource {
 
 /// Every sample of the recording as (offset from its start, series, value),
 /// in time order.
-fn load(path: &PathBuf) -> Result<Vec<(i64, Arc<Series>, f64)>, SourceError> {
+fn load(path: &Path) -> Result<Vec<(i64, Arc<Series>, f64)>, SourceError> {
     let rec = Recording::open(path).map_err(|e| SourceError::Fatal(e.to_string()))?;
     let start = rec.manifest().start_ms;
     let all = rec

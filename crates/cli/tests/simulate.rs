@@ -8,17 +8,7 @@ use common::*;
 fn simulate_writes_a_recording_that_inspect_lists() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("c");
-    let o = run(&[
-        "simulate",
-        "--scenario",
-        "conflict",
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--seed",
-        "7",
-        "--duration",
-        "3m",
-    ]);
+    let o = simulate("conflict", &out, 7, "3m");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("simulated 3m of conflict (seed 7)"),

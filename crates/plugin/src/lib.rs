@@ -3,8 +3,49 @@
 //!
 //! THE PUBLIC API BELOW IS FIXED (the CLI is written against it). Wasmtime
 //! types never appear in it.
+//!
+//! How the sandbox behaves:
+//! - Plugins get no filesystem, network, environment or clock: no WASI is
+//!   linked. The `wasi:*` imports Rust's std brings along are answered by
+//!   deny-all stand-ins (empty environment, no preopens, clocks at 0,
+//!   deterministic random numbers, stdout/stderr captured for panic
+//!   messages; files, sockets and `exit` trap) — see `wasi.rs`. Any other
+//!   import but `understudy:kpi/host` is refused at load.
+//! - Time: epoch interruption, ticking every 10 ms (less for budgets under
+//!   40 ms); a call is stopped one tick before `call_timeout`. Fuel, when
+//!   `HostConfig::fuel` is set, is refilled before every call. Memory: all
+//!   linear memories of an instance together are capped.
+//! - A trap, timeout, fuel or memory fault poisons the instance: it is
+//!   dropped and re-created (and re-opened with the same config and mode)
+//!   on the next call, losing the plugin's state. Those faults and refused
+//!   outputs (`OutputTooLarge`, `InvalidOutput`) count towards quarantine;
+//!   a successful call resets the count. Typed errors (`PluginError::Plugin`)
+//!   are counted in `faults()` but neither poison the instance nor count
+//!   towards quarantine. Calls refused by quarantine are counted too.
+//! - Compiled components are cached in memory per host by sha256; with
+//!   `cache_dir`, wasmtime's own on-disk cache (keyed by the wasm, the
+//!   engine's settings and wasmtime's version) is used as well, which loads
+//!   without `unsafe` on our side.
+//! - The epoch ticker runs until the host and every plugin and evaluator
+//!   made from it are dropped.
+
+#[allow(
+    unused_qualifications,
+    missing_debug_implementations,
+    clippy::all,
+    clippy::pedantic
+)]
+mod bindings;
+mod convert;
+mod engine;
+mod evaluator;
+mod limits;
+mod validate;
+mod version;
+mod wasi;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The interface version this host speaks.
@@ -43,7 +84,11 @@ impl HostConfig {
 
     /// Limits for runs over recordings.
     pub fn offline() -> HostConfig {
-        HostConfig { memory_limit_bytes: 256 << 20, call_timeout: Duration::from_secs(10), ..HostConfig::live() }
+        HostConfig {
+            memory_limit_bytes: 256 << 20,
+            call_timeout: Duration::from_secs(10),
+            ..HostConfig::live()
+        }
     }
 }
 
@@ -128,8 +173,14 @@ pub struct OutputSeries {
 pub enum PluginError {
     #[error("failed to load plugin {path}: {message}")]
     Load { path: String, message: String },
-    #[error("plugin {path} is built for {found}; this understudy speaks {supported} (major versions must match)")]
-    Version { path: String, found: String, supported: String },
+    #[error(
+        "plugin {path} is built for {found}; this understudy speaks {supported} (major versions must match)"
+    )]
+    Version {
+        path: String,
+        found: String,
+        supported: String,
+    },
     #[error("plugin trapped: {0}")]
     Trap(String),
     #[error("plugin call exceeded its time budget of {0:?}")]
@@ -177,13 +228,13 @@ pub struct CallStats {
 /// The engine, linker and epoch ticker shared by every plugin.
 #[derive(Debug)]
 pub struct PluginHost {
-    _private: (),
+    inner: Arc<engine::HostInner>,
 }
 
 /// A loaded (compiled, pre-instantiated) plugin.
 #[derive(Debug)]
 pub struct Plugin {
-    _private: (),
+    inner: Arc<evaluator::PluginInner>,
 }
 
 /// One open evaluator; after a fault it is re-created from the plugin
@@ -191,36 +242,39 @@ pub struct Plugin {
 /// answers `Quarantined`.
 #[derive(Debug)]
 pub struct Evaluator {
-    _private: (),
+    inner: evaluator::EvaluatorInner,
 }
 
 impl PluginHost {
     pub fn new(config: HostConfig) -> Result<PluginHost, PluginError> {
-        let _ = config;
-        unimplemented!()
+        Ok(PluginHost {
+            inner: engine::HostInner::new(config)?,
+        })
     }
 
     /// Loads a component (from the cache when its sha256 is known).
     pub fn load(&self, path: &Path) -> Result<Plugin, PluginError> {
-        let _ = path;
-        unimplemented!()
+        let inner = evaluator::PluginInner::load(Arc::clone(&self.inner), path)?;
+        Ok(Plugin {
+            inner: Arc::new(inner),
+        })
     }
 }
 
 impl Plugin {
     pub fn info(&self) -> &PluginInfo {
-        unimplemented!()
+        &self.inner.info
     }
 
     /// SHA-256 of the wasm file, hex.
     pub fn sha256(&self) -> &str {
-        unimplemented!()
+        &self.inner.sha256
     }
 
     /// Opens an evaluator; `config` is validated by the plugin (typed error).
     pub fn open(&self, config: &[(String, String)], mode: Mode) -> Result<Evaluator, PluginError> {
-        let _ = (config, mode);
-        unimplemented!()
+        let inner = evaluator::EvaluatorInner::open(Arc::clone(&self.inner), config, mode)?;
+        Ok(Evaluator { inner })
     }
 }
 
@@ -228,20 +282,19 @@ impl Evaluator {
     /// Pushes one batch; outputs are validated (finite timestamps inside the
     /// window, legal names, no duplicate series, size cap) before returning.
     pub fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, PluginError> {
-        let _ = batch;
-        unimplemented!()
+        self.inner.push(batch)
     }
 
     pub fn finish(&mut self) -> Result<Vec<OutputSeries>, PluginError> {
-        unimplemented!()
+        self.inner.finish()
     }
 
     /// Faults of this evaluator so far, by reason.
     pub fn faults(&self) -> &[(String, u64)] {
-        unimplemented!()
+        &self.inner.faults
     }
 
     pub fn last_call(&self) -> CallStats {
-        unimplemented!()
+        self.inner.last
     }
 }

@@ -20,6 +20,23 @@ pub fn run(args: &[&str]) -> Output {
     understudy().args(args).output().expect("run understudy")
 }
 
+/// `understudy simulate --scenario SCENARIO --out OUT --seed SEED --duration
+/// DURATION` to completion.
+pub fn simulate(scenario: &str, out: &Path, seed: u64, duration: &str) -> Output {
+    let seed = seed.to_string();
+    run(&[
+        "simulate",
+        "--scenario",
+        scenario,
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--seed",
+        &seed,
+        "--duration",
+        duration,
+    ])
+}
+
 /// `understudy record --config CONFIG --out OUT --listen 127.0.0.1:0 EXTRA…`
 /// to completion.
 pub fn record(config: &Path, out: &Path, extra: &[&str]) -> Output {

@@ -1,0 +1,199 @@
+//! KPI plugins through the CLI: over recordings (`kpi run`), live in the
+//! recorder (`[[plugin]]`), and a new plugin from `plugin new` passing
+//! `plugin test`. The plugins come from plugins/build.sh.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn plugin(name: &str) -> PathBuf {
+    let p = root().join("plugins/dist").join(format!("{name}.wasm"));
+    assert!(
+        p.is_file(),
+        "{} is missing: run plugins/build.sh",
+        p.display()
+    );
+    p
+}
+
+fn reversals(recording: &str) -> f64 {
+    let rec = root().join("recordings").join(recording);
+    let o = run(&[
+        "kpi",
+        "run",
+        rec.to_str().expect("utf-8"),
+        "--plugin",
+        plugin("flapping").to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .filter(|s| s["metric"] == "understudy_scale_direction_reversals")
+        .filter_map(|s| s["max"].as_f64())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn flapping_is_higher_in_conflict_than_in_harmony() {
+    let (conflict, harmony) = (reversals("conflict"), reversals("harmony"));
+    assert!(
+        conflict > harmony && conflict >= 3.0,
+        "conflict {conflict}, harmony {harmony}"
+    );
+}
+
+#[test]
+fn kpi_run_write_adds_the_outputs_to_the_recording() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rec = tmp.path().join("r");
+    let o = simulate("conflict", &rec, 3, "4m");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "kpi",
+        "run",
+        rec.to_str().expect("utf-8"),
+        "--plugin",
+        plugin("throttle-ratio").to_str().expect("utf-8"),
+        "--write",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("understudy_cpu_throttle_ratio"),
+        "{}",
+        stdout(&o)
+    );
+    let r = inspect_json(&rec);
+    let metrics: Vec<&str> = r["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .filter_map(|m| m["metric"].as_str())
+        .collect();
+    assert!(
+        metrics.contains(&"understudy_cpu_throttle_ratio"),
+        "{metrics:?}"
+    );
+    assert_eq!(r["sessions"], 1, "no recorder session added");
+}
+
+#[test]
+fn productivity_runs_live_and_is_served_on_metrics() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = write(
+        &tmp.path().join("c.toml"),
+        &format!(
+            "[[source.recording]]\npath = \"{}\"\nspeed = 20\n\n[[plugin]]\npath = \"{}\"\ninterval = \"2s\"\n",
+            root().join("recordings/conflict").display(),
+            plugin("productivity").display()
+        ),
+    );
+    let out = tmp.path().join("r");
+    let mut rec = Recorder::start(&config, &out);
+    let addr = rec.health_addr();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    // Messages per CPU-second of some pod, once the replayed load arrives.
+    let productive = |m: &str| {
+        m.lines()
+            .filter(|l| l.starts_with("memegenerator_pod_productivity{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .fold(0.0, f64::max)
+    };
+    let metrics = loop {
+        let (_, m) = http_get(&addr, "/metrics");
+        if productive(&m) > 0.0 || std::time::Instant::now() > deadline {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    rec.signal("TERM");
+    let (status, log) = rec.wait();
+    assert!(status.success(), "{log}");
+    assert!(productive(&metrics) > 1.0, "{metrics}");
+    assert!(metrics.contains("# TYPE understudy_plugin_faults_total counter"));
+}
+
+#[test]
+fn a_new_plugin_builds_for_wasm_and_passes_plugin_test() {
+    require("cargo");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("queue-per-replica");
+    let o = run(&[
+        "plugin",
+        "new",
+        "queue-per-replica",
+        "--dir",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Share a target dir across runs: the template's dependencies build once.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("plugin-template");
+    let build = std::process::Command::new("cargo")
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("cargo");
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let wasm = target.join("wasm32-wasip2/release/queue_per_replica.wasm");
+    let rec = root().join("recordings/conflict");
+    let o = run(&[
+        "plugin",
+        "test",
+        wasm.to_str().expect("utf-8"),
+        "--recording",
+        rec.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["faults"], serde_json::json!([]));
+    let outputs = v["outputs"].as_array().expect("outputs");
+    assert!(
+        outputs
+            .iter()
+            .any(|s| s["metric"] == "queue_per_replica_pending_per_replica"),
+        "{v}"
+    );
+    // The golden comparison passes on its own output and fails on another.
+    let golden = tmp.path().join("golden.json");
+    std::fs::write(&golden, serde_json::to_string(&v).expect("json")).expect("write");
+    let o = run(&[
+        "plugin",
+        "test",
+        wasm.to_str().expect("utf-8"),
+        "--recording",
+        rec.to_str().expect("utf-8"),
+        "--expect",
+        golden.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let other = root().join("recordings/harmony");
+    let o = run(&[
+        "plugin",
+        "test",
+        wasm.to_str().expect("utf-8"),
+        "--recording",
+        other.to_str().expect("utf-8"),
+        "--expect",
+        golden.to_str().expect("utf-8"),
+    ]);
+    assert!(!o.status.success(), "another recording, other outputs");
+}
