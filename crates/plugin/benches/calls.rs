@@ -1,18 +1,22 @@
-//! Plugin call costs (no criterion): cold start of a cached plugin, one push
-//! of productivity over 1,000 pods × 4 points, and the same KPI computed
-//! natively. Run: `cargo bench -p understudy-plugin --bench calls`.
+//! Plugin call costs (no criterion): cold start of a cached plugin;
+//! productivity over one hour of 1,000 input series (500 pods × 2 inputs ×
+//! 240 steps of 15 s) as a component and as the same crate compiled
+//! natively; and one live tick (one step of 1,000 input series) of each of
+//! the four plugins. Run: `cargo bench -p understudy-plugin --bench calls`.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use productivity::Productivity;
+use understudy_kpi_sdk::{self as sdk, Kpi as _};
 use understudy_plugin::{Batch, HostConfig, Input, Mode, OutputSeries, PluginHost, SeriesData};
 
-const POINTS: i64 = 4;
 const STEP: i64 = 15_000;
-const MIN_CPU: f64 = 0.0001;
-const METRIC: &str = "memegenerator_pod_productivity";
+/// One hour at the inputs' 15 s step.
+const HOUR_POINTS: i64 = 240;
+/// Input series of the headline figures (pods × 2 inputs).
+const PODS: usize = 500;
 
 fn dist(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,7 +30,7 @@ fn dist(name: &str) -> PathBuf {
     path
 }
 
-fn batch(pods: usize) -> Batch {
+fn batch(pods: usize, points: i64) -> Batch {
     let series = |f: &dyn Fn(usize, i64) -> f64| -> Vec<SeriesData> {
         (0..pods)
             .map(|p| SeriesData {
@@ -34,14 +38,14 @@ fn batch(pods: usize) -> Batch {
                     ("namespace".into(), "meme-generator".into()),
                     ("pod".into(), format!("meme-generator-{p:05}")),
                 ],
-                timestamps: (1..=POINTS).map(|i| i * STEP).collect(),
-                values: (1..=POINTS).map(|i| f(p, i)).collect(),
+                timestamps: (1..=points).map(|i| i * STEP).collect(),
+                values: (1..=points).map(|i| f(p, i)).collect(),
             })
             .collect()
     };
     Batch {
         window_start: 0,
-        window_end: (POINTS + 1) * STEP,
+        window_end: (points + 1) * STEP,
         inputs: vec![
             Input {
                 name: "success".into(),
@@ -55,97 +59,43 @@ fn batch(pods: usize) -> Batch {
     }
 }
 
-type Labels = Vec<(String, String)>;
-
-/// Productivity computed in Rust with the plugin's own algorithm (the SDK's
-/// `join` and `OutputSet`), so that the ratio measures wasm against native
-/// code rather than two algorithms.
-fn native(batch: &Batch) -> Vec<OutputSeries> {
-    fn label_set(s: &SeriesData, names: &[&str]) -> Option<Labels> {
-        let mut out = Labels::with_capacity(names.len());
-        for name in names {
-            let value = s
-                .labels
+/// The batch as the SDK sees it inside the component.
+fn sdk_batch(batch: &Batch) -> sdk::Batch {
+    batch.inputs.iter().fold(
+        sdk::Batch::new(batch.window_start, batch.window_end),
+        |b, input| {
+            let series = input
+                .series
                 .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v)
-                .filter(|v| !v.is_empty())?;
-            out.push(((*name).to_owned(), value.to_owned()));
-        }
-        out.sort();
-        Some(out)
-    }
-    let by = ["namespace", "pod"];
-    let input = |name: &str| {
-        batch
-            .inputs
-            .iter()
-            .find(|i| i.name == name)
-            .map_or(&[][..], |i| &i.series[..])
-    };
-    let mut right: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
-    for s in input("cpu") {
-        let Some(key) = label_set(s, &by) else {
-            continue;
-        };
-        right.entry(key).or_insert_with(|| {
-            let mut points: Vec<(i64, f64)> = s
-                .timestamps
-                .iter()
-                .copied()
-                .zip(s.values.iter().copied())
-                .filter(|(_, v)| v.is_finite())
+                .map(|s| sdk::Series {
+                    labels: s.labels.clone(),
+                    timestamps: s.timestamps.clone(),
+                    values: s.values.clone(),
+                })
                 .collect();
-            points.sort_by_key(|&(t, _)| t);
-            points.dedup_by_key(|&mut (t, _)| t);
-            points
-        });
-    }
-    let mut joined = Vec::new();
-    let mut left_seen: BTreeSet<Labels> = BTreeSet::new();
-    for s in input("success") {
-        let Some(key) = label_set(s, &by) else {
-            continue;
-        };
-        let Some(right_points) = right.get(&key) else {
-            continue;
-        };
-        if left_seen.contains(&key) {
-            continue;
-        }
-        for (t, l) in s
-            .timestamps
-            .iter()
-            .zip(&s.values)
-            .filter(|(_, v)| v.is_finite())
-        {
-            if let Ok(i) = right_points.binary_search_by_key(t, |&(t, _)| t) {
-                joined.push((key.clone(), *t, *l, right_points[i].1));
-            }
-        }
-        left_seen.insert(key);
-    }
-    let mut out: BTreeMap<(String, Labels), BTreeMap<i64, f64>> = BTreeMap::new();
-    for (labels, t, l, r) in joined {
-        let v = l / r.max(MIN_CPU);
-        if l >= 0.0
-            && r >= 0.0
-            && (batch.window_start..=batch.window_end).contains(&t)
-            && v.is_finite()
-        {
-            out.entry((METRIC.to_owned(), labels))
-                .or_default()
-                .insert(t, v);
-        }
-    }
-    out.into_iter()
-        .map(|((metric, labels), points)| OutputSeries {
-            metric,
-            labels,
-            timestamps: points.keys().copied().collect(),
-            values: points.values().copied().collect(),
+            b.with_input(&input.name, series)
+        },
+    )
+}
+
+/// Productivity compiled natively: the very code of the component, so the
+/// ratio measures wasm (and the copies across the boundary) against native.
+fn native(kpi: &mut Productivity, batch: &sdk::Batch) -> Vec<OutputSeries> {
+    kpi.push(batch)
+        .expect("native push")
+        .into_iter()
+        .map(|s| OutputSeries {
+            metric: s.metric,
+            labels: s.labels,
+            timestamps: s.timestamps,
+            values: s.values,
         })
         .collect()
+}
+
+fn native_kpi() -> Productivity {
+    let config = sdk::Config::new(&[], &Productivity::describe().config).expect("config");
+    Productivity::open(&config, sdk::Mode::Live).expect("open")
 }
 
 /// Mean of `f` over enough runs to take about `budget`.
@@ -197,14 +147,22 @@ fn main() {
 
     let mut scaling = Vec::new();
     for pods in [10, 100, 1_000] {
-        let b = batch(pods);
+        let b = batch(pods, 4);
         let wasm = time(Duration::from_secs(1), || eval.push(&b).expect("push"));
-        let nat = time(Duration::from_secs(1), || native(&b));
+        let (mut kpi, sb) = (native_kpi(), sdk_batch(&b));
+        let nat = time(Duration::from_secs(1), || native(&mut kpi, &sb));
         scaling.push((pods, wasm, nat));
     }
 
-    const PODS: usize = 1_000;
-    let batch = batch(PODS);
+    // A whole hour is an offline push (`kpi run`); live limits cap outputs.
+    // 120,000 output samples in one push, above the default cap.
+    let offline = PluginHost::new(HostConfig {
+        max_output_samples: 1_000_000,
+        ..HostConfig::offline()
+    })
+    .expect("host");
+    let plugin = offline.load(&path).expect("load");
+    let batch = batch(PODS, HOUR_POINTS);
     let samples_in: usize = batch
         .inputs
         .iter()
@@ -212,14 +170,15 @@ fn main() {
         .map(|s| s.timestamps.len())
         .sum();
     let mut eval = plugin.open(&[], Mode::Live).expect("open");
-    let expected = native(&batch);
+    let (mut kpi, native_batch) = (native_kpi(), sdk_batch(&batch));
+    let expected = native(&mut kpi, &native_batch);
     let got = eval.push(&batch).expect("push");
     assert_eq!(got, expected, "plugin and native disagree");
     let samples_out: usize = got.iter().map(|s| s.timestamps.len()).sum();
 
     let plugin_push = time(Duration::from_secs(3), || eval.push(&batch).expect("push"));
     let stats = eval.last_call();
-    let native_push = time(Duration::from_secs(3), || native(&batch));
+    let native_push = time(Duration::from_secs(3), || native(&mut kpi, &native_batch));
 
     let per_sec = |d: Duration| samples_in as f64 / d.as_secs_f64() / 1e6;
     println!("understudy-plugin call costs (productivity, wasmtime, release build)");
@@ -236,7 +195,7 @@ fn main() {
         open.as_secs_f64() * 1e6
     );
     println!(
-        "  batch: {PODS} pods × {POINTS} points × 2 inputs = {samples_in} samples in, {} series / {samples_out} samples out",
+        "  batch: {PODS} pods × 2 inputs × {HOUR_POINTS} points (1 h) = {samples_in} samples in, {} series / {samples_out} samples out",
         got.len()
     );
     println!(
@@ -267,4 +226,72 @@ fn main() {
             100.0 * nat.as_secs_f64() / wasm.as_secs_f64()
         );
     }
+    live_ticks(&host);
+}
+
+/// What each plugin's input queries return for series `i`.
+fn labels(plugin: &str, i: usize) -> Vec<(String, String)> {
+    let pairs = match plugin {
+        "flapping" => vec![
+            ("deployment", format!("meme-backend-{i:04}")),
+            ("job", "kube-state-metrics".to_owned()),
+            ("namespace", "meme-generator".to_owned()),
+        ],
+        "drain-time" => vec![
+            ("consumer_name", format!("worker-{i:04}")),
+            ("stream_name", "memes".to_owned()),
+        ],
+        _ => vec![
+            ("namespace", "meme-generator".to_owned()),
+            ("pod", format!("meme-generator-{i:05}")),
+        ],
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// One live tick per plugin: one step of 1,000 input series, split over the
+/// plugin's inputs, windows advancing by a step as in the recorder, with the
+/// labels its input queries return.
+fn live_ticks(host: &PluginHost) {
+    const SERIES: usize = 1_000;
+    const TICKS: i64 = 200;
+    println!("  live tick: {SERIES} input series × 1 point, mean of {TICKS} ticks");
+    let mut total = Duration::ZERO;
+    for name in ["productivity", "flapping", "drain-time", "throttle-ratio"] {
+        let plugin = host.load(&dist(name)).expect("load");
+        let inputs = &plugin.info().inputs;
+        let per_input = SERIES / inputs.len();
+        let ticks: Vec<Batch> = (1..=TICKS)
+            .map(|k| Batch {
+                window_start: (k - 1) * STEP + 1,
+                window_end: k * STEP,
+                inputs: inputs
+                    .iter()
+                    .map(|spec| Input {
+                        name: spec.name.clone(),
+                        series: (0..per_input)
+                            .map(|i| SeriesData {
+                                labels: labels(name, i),
+                                timestamps: vec![k * STEP],
+                                // Moves up and down, so stateful KPIs see changes.
+                                values: vec![((i as i64 * 7 + k * 13) % 29) as f64 + 1.0],
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut best = Duration::MAX;
+        for _ in 0..3 {
+            let mut eval = plugin.open(&[], Mode::Live).expect("open");
+            let started = Instant::now();
+            for b in &ticks {
+                black_box(eval.push(b).expect("push"));
+            }
+            best = best.min(started.elapsed() / TICKS as u32);
+        }
+        total += best;
+        println!("    {name:<15} {:>10.1} µs", best.as_secs_f64() * 1e6);
+    }
+    println!("    all four        {:>10.1} µs", total.as_secs_f64() * 1e6);
 }

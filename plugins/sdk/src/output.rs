@@ -1,8 +1,9 @@
 //! Helpers for the common shapes of KPI code: joining two inputs on labels,
 //! and collecting outputs the host will accept.
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::types::{Batch, Labels, OutputSeries, Series};
 
@@ -14,7 +15,13 @@ use crate::types::{Batch, Labels, OutputSeries, Series};
 pub struct OutputSet {
     window_start: i64,
     window_end: i64,
-    series: BTreeMap<(String, Labels), BTreeMap<i64, f64>>,
+    /// metric → labels → points in the order added. Nested rather than keyed
+    /// by `(metric, labels)` so that `add` looks a series up by reference and
+    /// allocates only for a new series, and hashed rather than ordered
+    /// because in wasm every string comparison is a byte loop: per-point
+    /// clones and tree walks cost several times the KPI itself. Ordering
+    /// happens once, in `into_series`.
+    series: HashMap<String, HashMap<Labels, Vec<(i64, f64)>>>,
     dropped: usize,
 }
 
@@ -23,7 +30,7 @@ impl OutputSet {
         OutputSet {
             window_start: batch.window_start,
             window_end: batch.window_end,
-            series: BTreeMap::new(),
+            series: HashMap::new(),
             dropped: 0,
         }
     }
@@ -35,16 +42,23 @@ impl OutputSet {
             self.dropped += 1;
             return false;
         }
-        let mut key_labels = labels.clone();
-        if !key_labels.is_sorted() {
-            key_labels.sort();
-        }
-        match self.series.entry((metric.to_owned(), key_labels)) {
-            Entry::Occupied(mut e) => {
-                e.get_mut().insert(timestamp, value);
-            }
-            Entry::Vacant(e) => {
-                e.insert(BTreeMap::from([(timestamp, value)]));
+        let by_labels = match self.series.get_mut(metric) {
+            Some(by_labels) => by_labels,
+            None => self.series.entry(metric.to_owned()).or_default(),
+        };
+        let sorted;
+        let labels = if labels.is_sorted() {
+            labels
+        } else {
+            let mut copy = labels.clone();
+            copy.sort();
+            sorted = copy;
+            &sorted
+        };
+        match by_labels.get_mut(labels) {
+            Some(points) => points.push((timestamp, value)),
+            None => {
+                by_labels.insert(labels.clone(), vec![(timestamp, value)]);
             }
         }
         true
@@ -61,23 +75,44 @@ impl OutputSet {
 
     /// The series, ordered by metric then labels.
     pub fn into_series(self) -> Vec<OutputSeries> {
-        self.series
+        let mut out: Vec<OutputSeries> = self
+            .series
             .into_iter()
-            .map(|((metric, labels), points)| OutputSeries {
-                metric,
-                labels,
-                timestamps: points.keys().copied().collect(),
-                values: points.values().copied().collect(),
+            .flat_map(|(metric, by_labels)| {
+                by_labels.into_iter().map(move |(labels, points)| {
+                    let (timestamps, values) = last_per_timestamp(points).into_iter().unzip();
+                    OutputSeries {
+                        metric: metric.clone(),
+                        labels,
+                        timestamps,
+                        values,
+                    }
+                })
             })
-            .collect()
+            .collect();
+        out.sort_unstable_by(|a, b| (&a.metric, &a.labels).cmp(&(&b.metric, &b.labels)));
+        out
     }
+}
+
+/// `points` sorted by timestamp, keeping the last one added at each
+/// timestamp (the stable sort keeps equal timestamps in the order added).
+fn last_per_timestamp(mut points: Vec<(i64, f64)>) -> Vec<(i64, f64)> {
+    if !points.is_sorted_by(|a, b| a.0 < b.0) {
+        points.sort_by_key(|&(t, _)| t);
+        points.reverse();
+        points.dedup_by_key(|&mut (t, _)| t);
+        points.reverse();
+    }
+    points
 }
 
 /// One matched pair of [`join`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Joined {
-    /// The `by` labels, sorted by name.
-    pub labels: Labels,
+    /// The `by` labels, sorted by name; shared by all points of one series
+    /// (cloning them per point cost more than the KPI itself).
+    pub labels: Rc<Labels>,
     pub timestamp: i64,
     pub left: f64,
     pub right: f64,
@@ -90,7 +125,7 @@ pub struct Joined {
 pub fn join(left: &[Series], right: &[Series], by: &[&str]) -> Vec<Joined> {
     // Right-hand points sorted by timestamp (first value wins on a repeated
     // timestamp), so each left point is one binary search away.
-    let mut right_by_key: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    let mut right_by_key: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
     for series in right {
         let Some(key) = series.label_set(by) else {
             continue;
@@ -107,7 +142,7 @@ pub fn join(left: &[Series], right: &[Series], by: &[&str]) -> Vec<Joined> {
     let mut out = Vec::new();
     // A set, not a list: with a thousand pods a linear `contains` made the
     // join quadratic and dominated the plugin's running time.
-    let mut left_seen: BTreeSet<Labels> = BTreeSet::new();
+    let mut left_seen: HashSet<Labels> = HashSet::new();
     for series in left {
         let Some(key) = series.label_set(by) else {
             continue;
@@ -118,18 +153,19 @@ pub fn join(left: &[Series], right: &[Series], by: &[&str]) -> Vec<Joined> {
         if left_seen.contains(&key) {
             continue;
         }
+        left_seen.insert(key.clone());
+        let shared = Rc::new(key);
         for (t, l) in series.points().filter(|(_, v)| v.is_finite()) {
             if let Ok(i) = right_points.binary_search_by_key(&t, |&(t, _)| t) {
                 let r = right_points[i].1;
                 out.push(Joined {
-                    labels: key.clone(),
+                    labels: Rc::clone(&shared),
                     timestamp: t,
                     left: l,
                     right: r,
                 });
             }
         }
-        left_seen.insert(key);
     }
     out
 }
@@ -190,7 +226,7 @@ mod tests {
         assert_eq!(
             joined,
             vec![Joined {
-                labels: labels(&[("namespace", "ns"), ("pod", "a")]),
+                labels: Rc::new(labels(&[("namespace", "ns"), ("pod", "a")])),
                 timestamp: 2,
                 left: 20.0,
                 right: 4.0
