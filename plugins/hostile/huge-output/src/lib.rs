@@ -1,29 +1,9 @@
 //! Hostile plugin for the host's sandbox tests: push returns 10 million samples.
 
-use understudy_kpi_sdk::{
-    Batch, Config, Kpi, KpiError, Mode, OutputSeries, PluginInfo, export_kpi,
-};
-
-#[derive(Debug)]
-pub struct Hostile;
-
-impl Kpi for Hostile {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "huge-output".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Hostile: push returns 10 million samples.".into(),
-            inputs: vec![],
-            outputs: vec![],
-            config: vec![],
-        }
-    }
-
-    fn open(_config: &Config, _mode: Mode) -> Result<Self, KpiError> {
-        Ok(Hostile)
-    }
-
-    fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, KpiError> {
+hostile_kit::hostile!(
+    "huge-output",
+    "Hostile: push returns 10 million samples.",
+    |batch| {
         // 1,000 series × 10,000 points, otherwise valid (inside the window,
         // ascending, finite), so only the size cap can reject it.
         const SERIES: usize = 1_000;
@@ -43,6 +23,4 @@ impl Kpi for Hostile {
             })
             .collect())
     }
-}
-
-export_kpi!(Hostile);
+);

@@ -1,30 +1,9 @@
 //! Hostile plugin for the host's sandbox tests: push returns NaN/Inf values and timestamps outside the window.
 
-use understudy_kpi_sdk::{
-    Batch, Config, Kpi, KpiError, Mode, OutputSeries, PluginInfo, export_kpi,
-};
-
-#[derive(Debug)]
-pub struct Hostile;
-
-impl Kpi for Hostile {
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "nan-flood".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Hostile: push returns NaN/Inf values and timestamps outside the window."
-                .into(),
-            inputs: vec![],
-            outputs: vec![],
-            config: vec![],
-        }
-    }
-
-    fn open(_config: &Config, _mode: Mode) -> Result<Self, KpiError> {
-        Ok(Hostile)
-    }
-
-    fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, KpiError> {
+hostile_kit::hostile!(
+    "nan-flood",
+    "Hostile: push returns NaN/Inf values and timestamps outside the window.",
+    |batch| {
         let (start, end) = (batch.window_start, batch.window_end);
         let metric = "understudy_hostile_nan_flood";
         Ok(vec![
@@ -47,6 +26,4 @@ impl Kpi for Hostile {
             },
         ])
     }
-}
-
-export_kpi!(Hostile);
+);
