@@ -133,7 +133,9 @@ pub fn push_recording(
     Ok(result)
 }
 
-fn matrix(v: Value) -> Vec<SeriesData> {
+/// A range query's result as plugin input series (anything but a matrix
+/// has no series).
+pub fn matrix(v: Value) -> Vec<SeriesData> {
     match v {
         Value::Matrix(series) => series
             .into_iter()

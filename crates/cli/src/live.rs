@@ -9,12 +9,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tracing::warn;
 use understudy_core::{Labels, SampleBatch, Series, SeriesId, TimelineBatch};
-use understudy_plugin::{
-    Batch, Evaluator, HostConfig, Input, Mode, Plugin, PluginHost, SeriesData,
-};
-use understudy_promql::{Engine, MemStorage, Value};
+use understudy_plugin::{Batch, Evaluator, HostConfig, Input, Mode, Plugin, PluginHost};
+use understudy_promql::{Engine, MemStorage};
 
 use crate::config::PluginConfig;
+use crate::kpi::matrix;
 
 /// A plugin output's label pairs, as the plugin API returns them.
 pub type LabelPairs = Vec<(String, String)>;
@@ -158,15 +157,7 @@ impl LivePlugins {
             for spec in &p.plugin.info().inputs {
                 let step = i64::from(spec.step_ms.max(1));
                 let series = match self.engine.range(storage, &spec.query, start, now, step) {
-                    Ok(Value::Matrix(m)) => m
-                        .into_iter()
-                        .map(|s| SeriesData {
-                            labels: s.labels.0,
-                            timestamps: s.timestamps,
-                            values: s.values,
-                        })
-                        .collect(),
-                    Ok(_) => Vec::new(),
+                    Ok(value) => matrix(value),
                     Err(e) => {
                         warn!(
                             "plugin {}: input {} does not evaluate: {e}",

@@ -23,16 +23,24 @@ fn plugin(name: &str) -> PathBuf {
     p
 }
 
-fn reversals(recording: &str) -> f64 {
-    let rec = root().join("recordings").join(recording);
-    let o = run(&[
+/// `understudy kpi run REC --plugin plugins/dist/NAME.wasm FLAG`
+fn kpi_run(rec: &Path, name: &str, flag: &str) -> std::process::Output {
+    run(&[
         "kpi",
         "run",
         rec.to_str().expect("utf-8"),
         "--plugin",
-        plugin("flapping").to_str().expect("utf-8"),
+        plugin(name).to_str().expect("utf-8"),
+        flag,
+    ])
+}
+
+fn reversals(recording: &str) -> f64 {
+    let o = kpi_run(
+        &root().join("recordings").join(recording),
+        "flapping",
         "--json",
-    ]);
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     v["outputs"]
@@ -59,14 +67,7 @@ fn kpi_run_write_adds_the_outputs_to_the_recording() {
     let rec = tmp.path().join("r");
     let o = simulate("conflict", &rec, 3, "4m");
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = run(&[
-        "kpi",
-        "run",
-        rec.to_str().expect("utf-8"),
-        "--plugin",
-        plugin("throttle-ratio").to_str().expect("utf-8"),
-        "--write",
-    ]);
+    let o = kpi_run(&rec, "throttle-ratio", "--write");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("understudy_cpu_throttle_ratio"),
@@ -153,15 +154,19 @@ fn a_new_plugin_builds_for_wasm_and_passes_plugin_test() {
         String::from_utf8_lossy(&build.stderr)
     );
     let wasm = target.join("wasm32-wasip2/release/queue_per_replica.wasm");
-    let rec = root().join("recordings/conflict");
-    let o = run(&[
-        "plugin",
-        "test",
-        wasm.to_str().expect("utf-8"),
-        "--recording",
-        rec.to_str().expect("utf-8"),
-        "--json",
-    ]);
+    let plugin_test = |recording: &str, flags: &[&str]| {
+        let rec = root().join("recordings").join(recording);
+        let mut args = vec![
+            "plugin",
+            "test",
+            wasm.to_str().expect("utf-8"),
+            "--recording",
+            rec.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(flags);
+        run(&args)
+    };
+    let o = plugin_test("conflict", &["--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["faults"], serde_json::json!([]));
@@ -175,25 +180,9 @@ fn a_new_plugin_builds_for_wasm_and_passes_plugin_test() {
     // The golden comparison passes on its own output and fails on another.
     let golden = tmp.path().join("golden.json");
     std::fs::write(&golden, serde_json::to_string(&v).expect("json")).expect("write");
-    let o = run(&[
-        "plugin",
-        "test",
-        wasm.to_str().expect("utf-8"),
-        "--recording",
-        rec.to_str().expect("utf-8"),
-        "--expect",
-        golden.to_str().expect("utf-8"),
-    ]);
+    let golden = golden.to_str().expect("utf-8");
+    let o = plugin_test("conflict", &["--expect", golden]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let other = root().join("recordings/harmony");
-    let o = run(&[
-        "plugin",
-        "test",
-        wasm.to_str().expect("utf-8"),
-        "--recording",
-        other.to_str().expect("utf-8"),
-        "--expect",
-        golden.to_str().expect("utf-8"),
-    ]);
+    let o = plugin_test("harmony", &["--expect", golden]);
     assert!(!o.status.success(), "another recording, other outputs");
 }
