@@ -115,6 +115,12 @@ fn absent(ev: &Evaluator, e: &Expr) -> Result<Val, Error> {
             *slot = true;
         }
     }
+    Ok(absent_result(ev, e, present))
+}
+
+/// The result of `absent` and `absent_over_time`: 1 at each step where
+/// `present` is false, labelled from `e`; no series when every step had data.
+pub(super) fn absent_result(ev: &Evaluator, e: &Expr, present: Vec<bool>) -> Val {
     let points: Vec<Point> = ev
         .grid
         .times()
@@ -123,17 +129,17 @@ fn absent(ev: &Evaluator, e: &Expr) -> Result<Val, Error> {
         .map(|(t, _)| Point { t, v: 1.0 })
         .collect();
     if points.is_empty() {
-        return Ok(Val::Vector(Vec::new()));
+        return Val::Vector(Vec::new());
     }
-    Ok(Val::Vector(vec![RangeSeries {
+    Val::Vector(vec![RangeSeries {
         labels: absent_labels(e),
         points,
-    }]))
+    }])
 }
 
 /// `createLabelsForAbsentFunction`: labels of the equality matchers of a
 /// selector argument, except names matched more than once or otherwise.
-pub(super) fn absent_labels(e: &Expr) -> crate::Labels {
+fn absent_labels(e: &Expr) -> crate::Labels {
     let mut inner = e;
     while let Expr::Paren(p) = inner {
         inner = &p.expr;

@@ -4,7 +4,7 @@
 
 use promql_parser::parser::Expr;
 
-use super::{absent_labels, arg};
+use super::{absent_result, arg};
 use crate::eval::{Evaluator, Point, RangeArg, RangeSeries, Val, check_unique_labels, drop_name};
 use crate::rate::{Window, deriv, extrapolated_rate, instant_value, predict_linear};
 use crate::{Error, over_time};
@@ -128,18 +128,5 @@ fn absent_over_time(ev: &Evaluator, input: &RangeArg, e: &Expr) -> Result<Val, E
             *p |= !w.is_empty();
         }
     }
-    let points: Vec<Point> = ev
-        .grid
-        .times()
-        .zip(present)
-        .filter(|(_, p)| !p)
-        .map(|(t, _)| Point { t, v: 1.0 })
-        .collect();
-    if points.is_empty() {
-        return Ok(Val::Vector(Vec::new()));
-    }
-    Ok(Val::Vector(vec![RangeSeries {
-        labels: absent_labels(e),
-        points,
-    }]))
+    Ok(absent_result(ev, e, present))
 }
