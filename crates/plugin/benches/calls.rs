@@ -67,10 +67,19 @@ fn sdk_batch(batch: &Batch) -> sdk::Batch {
             let series = input
                 .series
                 .iter()
-                .map(|s| sdk::Series {
-                    labels: s.labels.clone(),
-                    timestamps: s.timestamps.clone(),
-                    values: s.values.clone(),
+                .map(|s| {
+                    let labels: Vec<(&str, &str)> = s
+                        .labels
+                        .iter()
+                        .map(|(n, v)| (n.as_str(), v.as_str()))
+                        .collect();
+                    let points: Vec<(i64, f64)> = s
+                        .timestamps
+                        .iter()
+                        .copied()
+                        .zip(s.values.iter().copied())
+                        .collect();
+                    sdk::OwnedSeries::new(&labels, &points)
                 })
                 .collect();
             b.with_input(&input.name, series)
@@ -85,8 +94,8 @@ fn native(kpi: &mut Productivity, batch: &sdk::Batch) -> Vec<OutputSeries> {
         .expect("native push")
         .into_iter()
         .map(|s| OutputSeries {
-            metric: s.metric,
-            labels: s.labels,
+            metric: s.metric.into_owned(),
+            labels: s.labels.to_labels(),
             timestamps: s.timestamps,
             values: s.values,
         })

@@ -2,10 +2,8 @@
 
 use crate::bindings::understudy::kpi::types as wit;
 use crate::limits::sanitize;
-use crate::{
-    Batch, ConfigParam, InputSpec, MetricKind, Mode, OutputSeries, OutputSpec, PluginError,
-    PluginInfo,
-};
+use crate::tables::InputIds;
+use crate::{Batch, ConfigParam, InputSpec, MetricKind, Mode, OutputSpec, PluginError, PluginInfo};
 
 pub(crate) fn mode(mode: Mode) -> wit::Mode {
     match mode {
@@ -61,73 +59,116 @@ pub(crate) fn kpi_error(e: wit::KpiError) -> PluginError {
     })
 }
 
-pub(crate) fn outputs(outputs: Vec<wit::OutputSeries>) -> Vec<OutputSeries> {
-    outputs
-        .into_iter()
-        .map(|s| OutputSeries {
-            metric: s.metric,
-            labels: s.labels.into_iter().map(|l| (l.name, l.value)).collect(),
-            timestamps: s.timestamps,
-            values: s.values,
+/// A push's batch as the WIT's columns: every series' label set as an id
+/// (sets new to the instance listed once), points of each input flat.
+/// Strings are borrowed from the caller's batch, never cloned.
+pub(crate) struct Lowered<'a> {
+    new_sets: Vec<Vec<wit::LabelParam<'a>>>,
+    retired: Vec<u32>,
+    names: Vec<&'a str>,
+    columns: Vec<Columns>,
+}
+
+/// The columns of one input. Kept by the instance between pushes: an hour
+/// of a thousand series is megabytes, and allocating them anew every push
+/// cost more in page faults than the copy itself.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    ids: Vec<u32>,
+    lengths: Vec<u32>,
+    timestamps: Vec<i64>,
+    values: Vec<f64>,
+}
+
+impl<'a> Lowered<'a> {
+    /// Lowers `batch` into `scratch`'s buffers (given back by
+    /// [`Lowered::into_scratch`]).
+    pub(crate) fn new(
+        batch: &'a Batch,
+        ids: &mut InputIds,
+        mut scratch: Vec<Columns>,
+    ) -> Result<Lowered<'a>, String> {
+        // Checked before any id is handed out.
+        for input in &batch.inputs {
+            for (i, s) in input.series.iter().enumerate() {
+                if s.timestamps.len() != s.values.len() {
+                    return Err(format!(
+                        "input {:?}, series {i}: {} timestamps but {} values",
+                        input.name,
+                        s.timestamps.len(),
+                        s.values.len()
+                    ));
+                }
+                if u32::try_from(s.timestamps.len()).is_err() {
+                    return Err(format!(
+                        "input {:?}, series {i}: more than 2^32 points",
+                        input.name
+                    ));
+                }
+            }
+        }
+        ids.begin_push();
+        let mut new_sets = Vec::new();
+        scratch.resize_with(batch.inputs.len(), Columns::default);
+        for (input, c) in batch.inputs.iter().zip(&mut scratch) {
+            c.ids.clear();
+            c.lengths.clear();
+            c.timestamps.clear();
+            c.values.clear();
+            for s in &input.series {
+                let length = u32::try_from(s.timestamps.len()).unwrap_or(u32::MAX);
+                let (id, new) = ids
+                    .id(&s.labels)
+                    .ok_or("more than 2^32 label sets sent to one instance")?;
+                if new {
+                    new_sets.push(
+                        s.labels
+                            .iter()
+                            .map(|(name, value)| wit::LabelParam { name, value })
+                            .collect(),
+                    );
+                }
+                c.ids.push(id);
+                c.lengths.push(length);
+                c.timestamps.extend_from_slice(&s.timestamps);
+                c.values.extend_from_slice(&s.values);
+            }
+        }
+        Ok(Lowered {
+            new_sets,
+            retired: ids.retire(),
+            names: batch.inputs.iter().map(|i| i.name.as_str()).collect(),
+            columns: scratch,
         })
-        .collect()
-}
+    }
 
-/// The borrowed pieces a [`wit::Batch`] points into: labels of every series
-/// flat, then series of every input flat. Lowering copies straight from the
-/// caller's vectors into the guest; nothing is cloned on the host.
-pub(crate) struct BatchParts<'a> {
-    labels: Vec<wit::LabelParam<'a>>,
-}
+    /// The column buffers, for the next push.
+    pub(crate) fn into_scratch(self) -> Vec<Columns> {
+        self.columns
+    }
 
-impl<'a> BatchParts<'a> {
-    pub(crate) fn new(batch: &'a Batch) -> BatchParts<'a> {
-        let n = batch
-            .inputs
+    /// Calls `f` with the batch as the bindings take it.
+    pub(crate) fn with<T>(&self, batch: &Batch, f: impl FnOnce(wit::Batch<'_>) -> T) -> T {
+        let new_sets: Vec<&[wit::LabelParam<'_>]> =
+            self.new_sets.iter().map(Vec::as_slice).collect();
+        let inputs: Vec<wit::Input<'_>> = self
+            .columns
             .iter()
-            .flat_map(|i| &i.series)
-            .map(|s| s.labels.len())
-            .sum();
-        let mut labels = Vec::with_capacity(n);
-        for s in batch.inputs.iter().flat_map(|i| &i.series) {
-            labels.extend(
-                s.labels
-                    .iter()
-                    .map(|(name, value)| wit::LabelParam { name, value }),
-            );
-        }
-        BatchParts { labels }
-    }
-
-    pub(crate) fn series(&'a self, batch: &'a Batch) -> Vec<wit::Series<'a>> {
-        let mut at = 0;
-        let mut out = Vec::with_capacity(batch.inputs.iter().map(|i| i.series.len()).sum());
-        for s in batch.inputs.iter().flat_map(|i| &i.series) {
-            let end = at + s.labels.len();
-            out.push(wit::Series {
-                labels: self.labels.get(at..end).unwrap_or_default(),
-                timestamps: &s.timestamps,
-                values: &s.values,
-            });
-            at = end;
-        }
-        out
-    }
-}
-
-pub(crate) fn inputs<'a>(batch: &'a Batch, series: &'a [wit::Series<'a>]) -> Vec<wit::Input<'a>> {
-    let mut at = 0;
-    batch
-        .inputs
-        .iter()
-        .map(|i| {
-            let end = at + i.series.len();
-            let input = wit::Input {
-                name: &i.name,
-                series: series.get(at..end).unwrap_or_default(),
-            };
-            at = end;
-            input
+            .zip(&self.names)
+            .map(|(c, name)| wit::Input {
+                name,
+                label_sets: &c.ids,
+                lengths: &c.lengths,
+                timestamps: &c.timestamps,
+                values: &c.values,
+            })
+            .collect();
+        f(wit::Batch {
+            window_start: batch.window_start,
+            window_end: batch.window_end,
+            new_label_sets: &new_sets,
+            retired_label_sets: &self.retired,
+            inputs: &inputs,
         })
-        .collect()
+    }
 }

@@ -9,6 +9,7 @@ use wasmtime::{Store, Trap};
 use crate::bindings::{Kpi, KpiPre};
 use crate::engine::{HostInner, StoreState};
 use crate::limits::{LogLimiter, sanitize};
+use crate::tables::{InputIds, OutputIds};
 use crate::{
     Batch, CallStats, Mode, OutputSeries, PluginError, PluginInfo, convert, validate, version,
 };
@@ -46,7 +47,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// wasmtime's default hostcall fuel (128 MiB).
 const DEFAULT_HOSTCALL_FUEL: usize = 128 << 20;
 
-/// Whether a fault leaves the instance unusable (it must be re-created).
+/// Whether a fault leaves the instance unusable (it must be re-created). A
+/// refused result counts too: the label sets it defined are not taken, so
+/// the plugin's ids and the host's no longer agree.
 fn poisons(e: &PluginError) -> bool {
     matches!(
         e,
@@ -54,6 +57,8 @@ fn poisons(e: &PluginError) -> bool {
             | PluginError::Timeout(_)
             | PluginError::OutOfFuel
             | PluginError::MemoryLimit(_)
+            | PluginError::OutputTooLarge { .. }
+            | PluginError::InvalidOutput(_)
     )
 }
 
@@ -160,6 +165,8 @@ impl PluginInner {
                 return Err(load_error(format!("describe() failed: {e}")));
             }
         };
+        validate::declared_outputs(&info.outputs)
+            .map_err(|m| load_error(format!("describe() is wrong: {m}")))?;
         Ok(PluginInner {
             host,
             pre,
@@ -198,6 +205,9 @@ impl PluginInner {
                 store,
                 kpi,
                 evaluator,
+                input_ids: InputIds::default(),
+                output_ids: OutputIds::default(),
+                scratch: Vec::new(),
             }),
             Ok((_, Err(e))) => {
                 *log = Some(store.into_data().log);
@@ -237,11 +247,15 @@ fn check_version(host: &HostInner, component: &Component, path: &str) -> Result<
     }
 }
 
-/// A running instance and its open evaluator.
+/// A running instance, its open evaluator and the label-set ids it knows.
 struct Live {
     store: Store<StoreState>,
     kpi: Kpi,
     evaluator: ResourceAny,
+    input_ids: InputIds,
+    output_ids: OutputIds,
+    /// Column buffers reused by every push.
+    scratch: Vec<convert::Columns>,
 }
 
 /// State of one [`crate::Evaluator`].
@@ -370,22 +384,27 @@ impl EvaluatorInner {
                 None => (b.window_start, b.window_end),
             });
         }
-        let result = {
-            let guest = live.kpi.understudy_kpi_plugin().evaluator();
-            match call {
-                Call::Push(batch) => {
-                    let parts = convert::BatchParts::new(batch);
-                    let series = parts.series(batch);
-                    let inputs = convert::inputs(batch, &series);
-                    let arg = crate::bindings::understudy::kpi::types::Batch {
-                        window_start: batch.window_start,
-                        window_end: batch.window_end,
-                        inputs: &inputs,
-                    };
+        let guest = live.kpi.understudy_kpi_plugin().evaluator();
+        let result = match call {
+            Call::Push(batch) => {
+                let scratch = std::mem::take(&mut live.scratch);
+                let lowered = match convert::Lowered::new(batch, &mut live.input_ids, scratch) {
+                    Ok(lowered) => lowered,
+                    Err(message) => {
+                        // The caller's mistake, not the plugin's: nothing is
+                        // counted, but ids may have been handed out, so the
+                        // instance starts over.
+                        self.log = Some(live.store.into_data().log);
+                        return Err(PluginError::InvalidBatch(message));
+                    }
+                };
+                let result = lowered.with(batch, |arg| {
                     guest.call_push(&mut live.store, live.evaluator, arg)
-                }
-                Call::Finish => guest.call_finish(&mut live.store, live.evaluator),
+                });
+                live.scratch = lowered.into_scratch();
+                result
             }
+            Call::Finish => guest.call_finish(&mut live.store, live.evaluator),
         };
         self.last = stats(&host, &live.store, started);
         match result {
@@ -402,21 +421,26 @@ impl EvaluatorInner {
                 self.count(&e);
                 Err(e)
             }
-            Ok(Ok(outputs)) => {
+            Ok(Ok(result)) => {
+                let bounds = validate::Bounds {
+                    window_start,
+                    window_end,
+                    max_samples: host.config.max_output_samples,
+                };
+                let checked = validate::outputs(
+                    result,
+                    &mut live.output_ids,
+                    &self.plugin.info.outputs,
+                    bounds,
+                );
                 self.live = Some(live);
-                let found = outputs.iter().fold(0usize, |n, s| {
-                    n.saturating_add(s.timestamps.len().max(s.values.len()))
-                });
-                let limit = host.config.max_output_samples;
-                if found > limit {
-                    return Err(self.fault(PluginError::OutputTooLarge { found, limit }));
+                match checked {
+                    Ok(outputs) => {
+                        self.consecutive = 0;
+                        Ok(outputs)
+                    }
+                    Err(e) => Err(self.fault(e)),
                 }
-                let outputs = convert::outputs(outputs);
-                if let Err(e) = validate::validate(&outputs, window_start, window_end, limit) {
-                    return Err(self.fault(e));
-                }
-                self.consecutive = 0;
-                Ok(outputs)
             }
         }
     }

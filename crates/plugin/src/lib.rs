@@ -15,13 +15,20 @@
 //!   40 ms); a call is stopped one tick before `call_timeout`. Fuel, when
 //!   `HostConfig::fuel` is set, is refilled before every call. Memory: all
 //!   linear memories of an instance together are capped.
-//! - A trap, timeout, fuel or memory fault poisons the instance: it is
-//!   dropped and re-created (and re-opened with the same config and mode)
-//!   on the next call, losing the plugin's state. Those faults and refused
-//!   outputs (`OutputTooLarge`, `InvalidOutput`) count towards quarantine;
-//!   a successful call resets the count. Typed errors (`PluginError::Plugin`)
+//! - A trap, timeout, fuel or memory fault, and a refused output
+//!   (`OutputTooLarge`, `InvalidOutput`: the label sets it defined are not
+//!   taken), poison the instance: it is dropped and re-created (and
+//!   re-opened with the same config and mode) on the next call, losing the
+//!   plugin's state and starting both label-set id spaces over. Those
+//!   faults count towards quarantine; a successful call resets the count.
+//!   A malformed batch from the caller (`InvalidBatch`) drops the instance
+//!   too but is not the plugin's fault and is not counted. Typed errors (`PluginError::Plugin`)
 //!   are counted in `faults()` but neither poison the instance nor count
 //!   towards quarantine. Calls refused by quarantine are counted too.
+//! - Label sets cross into the instance once (kpi.wit `label-set-id`):
+//!   each instance keeps the ids of the input label sets it was sent and of
+//!   the output label sets it defined (`tables.rs`); input sets unused for
+//!   100 pushes are retired, so memory stays bounded as pods come and go.
 //! - Compiled components are cached in memory per host by sha256; with
 //!   `cache_dir`, wasmtime's own on-disk cache (keyed by the wasm, the
 //!   engine's settings and wasmtime's version) is used as well, which loads
@@ -40,6 +47,7 @@ mod convert;
 mod engine;
 mod evaluator;
 mod limits;
+mod tables;
 mod validate;
 mod version;
 mod wasi;
@@ -49,7 +57,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The interface version this host speaks.
-pub const INTERFACE: &str = "understudy:kpi@0.1.0";
+pub const INTERFACE: &str = "understudy:kpi@0.2.0";
 
 /// Limits and settings of the sandbox.
 #[derive(Debug, Clone)]
@@ -198,6 +206,9 @@ pub enum PluginError {
     Plugin(String),
     #[error("plugin is quarantined after {0} faults in a row")]
     Quarantined(u32),
+    /// The batch handed to `push` is malformed (the caller's mistake).
+    #[error("batch refused: {0}")]
+    InvalidBatch(String),
 }
 
 impl PluginError {
@@ -213,6 +224,7 @@ impl PluginError {
             PluginError::InvalidOutput(_) => "invalid_output",
             PluginError::Plugin(_) => "plugin_error",
             PluginError::Quarantined(_) => "quarantined",
+            PluginError::InvalidBatch(_) => "invalid_batch",
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Checks of what a plugin returns, before anything reaches a store.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use crate::{OutputSeries, PluginError};
+use crate::bindings::understudy::kpi::types as wit;
+use crate::tables::{Labels, OutputIds};
+use crate::{OutputSeries, OutputSpec, PluginError};
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 pub(crate) fn is_metric_name(name: &str) -> bool {
@@ -24,119 +27,165 @@ pub(crate) fn is_label_name(name: &str) -> bool {
     !name.starts_with("__") && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Samples in `outputs` (the longer of the two columns of each series).
-pub(crate) fn sample_count(outputs: &[OutputSeries]) -> usize {
-    outputs.iter().fold(0usize, |n, s| {
-        n.saturating_add(s.timestamps.len().max(s.values.len()))
-    })
+/// Checks what `describe()` declared about outputs: legal, distinct names.
+pub(crate) fn declared_outputs(outputs: &[OutputSpec]) -> Result<(), String> {
+    let mut seen = HashSet::with_capacity(outputs.len());
+    for o in outputs {
+        if !is_metric_name(&o.name) {
+            return Err(format!(
+                "output {} is not a legal metric name",
+                shown(&o.name)
+            ));
+        }
+        if !seen.insert(o.name.as_str()) {
+            return Err(format!("output {} is declared twice", shown(&o.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Problems reported in one [`PluginError::InvalidOutput`] at most.
 const MAX_REPORTED: usize = 3;
 
-/// Validates outputs of one call over `[window_start, window_end]`: every
+/// Where a result's points may lie and how many there may be.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub(crate) window_start: i64,
+    pub(crate) window_end: i64,
+    pub(crate) max_samples: usize,
+}
+
+/// Checks one push or finish result and turns it into series: the size cap
+/// first, then the label sets it defines (into `ids`), then every series —
+/// declared metric, defined label set, columns that add up, timestamps
+/// inside the window and strictly increasing, no series twice. Every
 /// problem series is found (its first problem), the first few are named.
-pub(crate) fn validate(
-    outputs: &[OutputSeries],
-    window_start: i64,
-    window_end: i64,
-    max_samples: usize,
-) -> Result<(), PluginError> {
-    let found = sample_count(outputs);
-    if found > max_samples {
+pub(crate) fn outputs(
+    result: wit::Outputs,
+    ids: &mut OutputIds,
+    declared: &[OutputSpec],
+    bounds: Bounds,
+) -> Result<Vec<OutputSeries>, PluginError> {
+    let found = result.series.iter().fold(0usize, |n, o| {
+        n.saturating_add(o.timestamps.len().max(o.values.len()))
+    });
+    if found > bounds.max_samples {
         return Err(PluginError::OutputTooLarge {
             found,
-            limit: max_samples,
+            limit: bounds.max_samples,
         });
     }
+    let new_sets = result
+        .new_label_sets
+        .into_iter()
+        .map(|set| set.into_iter().map(|l| (l.name, l.value)).collect())
+        .collect();
+    ids.define(new_sets).map_err(PluginError::InvalidOutput)?;
+
     let mut problems = Vec::new();
     let mut count = 0usize;
-    let mut seen: HashSet<(&str, Vec<(&str, &str)>)> = HashSet::with_capacity(outputs.len());
-    for (i, s) in outputs.iter().enumerate() {
-        if let Err(problem) = check_series(i, s, window_start, window_end, &mut seen) {
-            count += 1;
-            if problems.len() < MAX_REPORTED {
-                problems.push(problem);
+    let mut problem = |p: String| {
+        count += 1;
+        if problems.len() < MAX_REPORTED {
+            problems.push(p);
+        }
+    };
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
+    let mut out = Vec::with_capacity(result.series.iter().map(|o| o.label_sets.len()).sum());
+    for (k, o) in result.series.iter().enumerate() {
+        let Some(spec) = declared.get(o.metric as usize) else {
+            problem(format!(
+                "output {k}: metric {} is not one of the {} outputs describe() declares",
+                o.metric,
+                declared.len()
+            ));
+            continue;
+        };
+        let metric = spec.name.as_str();
+        let points: u64 = o.lengths.iter().map(|&l| u64::from(l)).sum();
+        if o.lengths.len() != o.label_sets.len()
+            || points != o.timestamps.len() as u64
+            || points != o.values.len() as u64
+        {
+            problem(format!(
+                "output {k} ({metric}): {} label sets, {} lengths adding up to {points}, {} timestamps, {} values",
+                o.label_sets.len(),
+                o.lengths.len(),
+                o.timestamps.len(),
+                o.values.len()
+            ));
+            continue;
+        }
+        let mut at = 0usize;
+        for (&id, &length) in o.label_sets.iter().zip(&o.lengths) {
+            let range = at..at + length as usize;
+            at = range.end;
+            match check_series(id, &o.timestamps[range.clone()], ids, bounds) {
+                Err(p) => problem(format!("{metric} series with label set {id}: {p}")),
+                Ok(labels) if !seen.insert((o.metric, id)) => {
+                    let _ = labels;
+                    problem(format!(
+                        "{metric} series with label set {id} is returned twice"
+                    ));
+                }
+                Ok(labels) => out.push(OutputSeries {
+                    metric: metric.to_owned(),
+                    labels: labels.as_ref().clone(),
+                    timestamps: o.timestamps[range.clone()].to_vec(),
+                    values: o.values[range].to_vec(),
+                }),
             }
         }
     }
     match count {
-        0 => Ok(()),
-        1 => Err(PluginError::InvalidOutput(problems.concat())),
+        0 => {}
+        1 => return Err(PluginError::InvalidOutput(problems.concat())),
         n => {
             let more = if n > problems.len() {
                 format!("; and {} more", n - problems.len())
             } else {
                 String::new()
             };
-            Err(PluginError::InvalidOutput(format!(
+            return Err(PluginError::InvalidOutput(format!(
                 "{n} series are wrong: {}{more}",
                 problems.join("; ")
-            )))
+            )));
         }
     }
+    ids.retire(&result.retired_label_sets)
+        .map_err(PluginError::InvalidOutput)?;
+    Ok(out)
 }
 
 fn check_series<'a>(
-    i: usize,
-    s: &'a OutputSeries,
-    window_start: i64,
-    window_end: i64,
-    seen: &mut HashSet<(&'a str, Vec<(&'a str, &'a str)>)>,
-) -> Result<(), String> {
-    let metric = shown(&s.metric);
-    if !is_metric_name(&s.metric) {
-        return Err(format!("series {i}: {metric} is not a legal metric name"));
-    }
-    let mut labels: Vec<(&str, &str)> = Vec::with_capacity(s.labels.len());
-    for (name, value) in &s.labels {
-        if !is_label_name(name) {
-            return Err(format!(
-                "series {i} ({metric}): {} is not a legal label name",
-                shown(name)
-            ));
-        }
-        labels.push((name.as_str(), value.as_str()));
-    }
-    labels.sort_unstable();
-    if let Some(w) = labels.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(format!(
-            "series {i} ({metric}): label {} appears twice",
-            shown(w[0].0)
-        ));
-    }
-    if s.timestamps.len() != s.values.len() {
-        return Err(format!(
-            "series {i} ({metric}): {} timestamps but {} values",
-            s.timestamps.len(),
-            s.values.len()
-        ));
-    }
-    if let Some(&t) = s
-        .timestamps
+    id: u32,
+    timestamps: &[i64],
+    ids: &'a OutputIds,
+    bounds: Bounds,
+) -> Result<&'a Arc<Labels>, String> {
+    let labels = ids
+        .get(id)
+        .ok_or_else(|| "the label set is not defined (or was retired)".to_owned())?;
+    if let Some(&t) = timestamps
         .iter()
-        .find(|&&t| t < window_start || t > window_end)
+        .find(|&&t| t < bounds.window_start || t > bounds.window_end)
     {
         return Err(format!(
-            "series {i} ({metric}): timestamp {t} is outside the window [{window_start}, {window_end}]"
+            "timestamp {t} is outside the window [{}, {}]",
+            bounds.window_start, bounds.window_end
         ));
     }
-    if let Some(w) = s.timestamps.windows(2).find(|w| w[1] <= w[0]) {
+    if let Some(w) = timestamps.windows(2).find(|w| w[1] <= w[0]) {
         return Err(format!(
-            "series {i} ({metric}): timestamps are not strictly increasing ({} after {})",
+            "timestamps are not strictly increasing ({} after {})",
             w[1], w[0]
         ));
     }
-    if !seen.insert((s.metric.as_str(), labels)) {
-        return Err(format!(
-            "series {i}: {metric} with the same labels is returned twice"
-        ));
-    }
-    Ok(())
+    Ok(labels)
 }
 
 /// A plugin-provided name as shown in an error: quoted, escaped, cut.
-fn shown(name: &str) -> String {
+pub(crate) fn shown(name: &str) -> String {
     const MAX: usize = 80;
     let mut cut = name.len().min(MAX);
     while !name.is_char_boundary(cut) {
@@ -153,23 +202,58 @@ fn shown(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn series(metric: &str, labels: &[(&str, &str)], ts: &[i64]) -> OutputSeries {
-        OutputSeries {
-            metric: metric.into(),
-            labels: labels
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            timestamps: ts.to_vec(),
-            values: ts.iter().map(|_| f64::NAN).collect(),
+    fn set(pairs: &[(&str, &str)]) -> Vec<wit::LabelResult> {
+        pairs
+            .iter()
+            .map(|(n, v)| wit::LabelResult {
+                name: (*n).into(),
+                value: (*v).into(),
+            })
+            .collect()
+    }
+
+    /// One output record of metric `metric`: `(label-set id, timestamps)` per series.
+    fn output(metric: u32, series: &[(u32, &[i64])]) -> wit::Output {
+        let timestamps: Vec<i64> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
+        wit::Output {
+            metric,
+            label_sets: series.iter().map(|s| s.0).collect(),
+            lengths: series.iter().map(|s| s.1.len() as u32).collect(),
+            values: timestamps.iter().map(|_| f64::NAN).collect(),
+            timestamps,
         }
     }
 
-    fn check(outputs: &[OutputSeries]) -> Result<(), PluginError> {
-        validate(outputs, 0, 100, 10)
+    fn result(new: &[&[(&str, &str)]], series: Vec<wit::Output>) -> wit::Outputs {
+        wit::Outputs {
+            new_label_sets: new.iter().map(|s| set(s)).collect(),
+            retired_label_sets: vec![],
+            series,
+        }
     }
 
-    fn message(r: Result<(), PluginError>) -> String {
+    fn declared() -> Vec<OutputSpec> {
+        ["m", "n"]
+            .iter()
+            .map(|n| OutputSpec {
+                name: (*n).into(),
+                help: String::new(),
+                kind: crate::MetricKind::Gauge,
+            })
+            .collect()
+    }
+
+    const BOUNDS: Bounds = Bounds {
+        window_start: 0,
+        window_end: 100,
+        max_samples: 10,
+    };
+
+    fn check(r: wit::Outputs) -> Result<Vec<OutputSeries>, PluginError> {
+        outputs(r, &mut OutputIds::default(), &declared(), BOUNDS)
+    }
+
+    fn message(r: Result<Vec<OutputSeries>, PluginError>) -> String {
         match r {
             Err(PluginError::InvalidOutput(m)) => m,
             other => format!("unexpected {other:?}"),
@@ -190,49 +274,85 @@ mod tests {
         for bad in ["", "__name__", "__x", "a:b", "1a", "a-b"] {
             assert!(!is_label_name(bad), "{bad}");
         }
+        assert!(declared_outputs(&declared()).is_ok());
+        let mut twice = declared();
+        twice[1].name = "m".into();
+        assert!(declared_outputs(&twice).is_err_and(|m| m.contains("twice")));
+        twice[1].name = "1m".into();
+        assert!(declared_outputs(&twice).is_err_and(|m| m.contains("legal metric name")));
     }
 
     #[test]
-    fn accepts_good_outputs_with_any_values() {
-        let a = series("m", &[("pod", "a")], &[0, 50, 100]);
-        let b = series("m", &[("pod", "b")], &[10]);
-        assert_eq!(check(&[a, b]), Ok(()));
-        assert_eq!(check(&[]), Ok(()));
+    fn good_outputs_become_series_with_any_values() {
+        let r = result(
+            &[&[("pod", "a")], &[("pod", "b")]],
+            vec![
+                output(0, &[(0, &[0, 50, 100]), (1, &[10])]),
+                output(1, &[(0, &[7])]),
+            ],
+        );
+        let got = check(r).expect("valid");
+        let shape: Vec<(&str, &str, usize)> = got
+            .iter()
+            .map(|s| {
+                (
+                    s.metric.as_str(),
+                    s.labels[0].1.as_str(),
+                    s.timestamps.len(),
+                )
+            })
+            .collect();
+        assert_eq!(shape, vec![("m", "a", 3), ("m", "b", 1), ("n", "a", 1)]);
+        assert_eq!(check(result(&[], vec![])), Ok(vec![]));
+    }
+
+    #[test]
+    fn label_sets_persist_across_results_until_retired() {
+        let mut ids = OutputIds::default();
+        let first = result(&[&[("pod", "a")]], vec![output(0, &[(0, &[1])])]);
+        assert!(outputs(first, &mut ids, &declared(), BOUNDS).is_ok());
+        let mut again = result(&[], vec![output(0, &[(0, &[2])])]);
+        again.retired_label_sets = vec![0];
+        assert_eq!(
+            outputs(again, &mut ids, &declared(), BOUNDS).map(|s| s.len()),
+            Ok(1),
+            "a set may be used in the result that retires it"
+        );
+        let after = result(&[], vec![output(0, &[(0, &[3])])]);
+        assert!(message(outputs(after, &mut ids, &declared(), BOUNDS)).contains("not defined"));
     }
 
     #[test]
     fn rejects_each_problem() {
-        assert!(message(check(&[series("1m", &[], &[1])])).contains("legal metric name"));
-        assert!(
-            message(check(&[series("m", &[("__name__", "x")], &[1])])).contains("legal label name")
-        );
-        assert!(message(check(&[series("m", &[("a", "x"), ("a", "y")], &[1])])).contains("twice"));
-        assert!(message(check(&[series("m", &[], &[101])])).contains("outside the window"));
-        assert!(message(check(&[series("m", &[], &[-1])])).contains("outside the window"));
-        assert!(message(check(&[series("m", &[], &[5, 5])])).contains("strictly increasing"));
-        let mut uneven = series("m", &[], &[1, 2]);
+        let one = |series: Vec<wit::Output>| message(check(result(&[&[("pod", "a")]], series)));
+        assert!(one(vec![output(2, &[(0, &[1])])]).contains("not one of the 2 outputs"));
+        assert!(one(vec![output(0, &[(1, &[1])])]).contains("not defined"));
+        assert!(one(vec![output(0, &[(0, &[101])])]).contains("outside the window"));
+        assert!(one(vec![output(0, &[(0, &[-1])])]).contains("outside the window"));
+        assert!(one(vec![output(0, &[(0, &[5, 5])])]).contains("strictly increasing"));
+        assert!(one(vec![output(0, &[(0, &[1]), (0, &[2])])]).contains("returned twice"));
+        let mut uneven = output(0, &[(0, &[1, 2])]);
         uneven.values.pop();
-        assert!(message(check(&[uneven])).contains("1 values"));
-        let dup = [
-            series("m", &[("a", "1"), ("b", "2")], &[1]),
-            series("m", &[("b", "2"), ("a", "1")], &[2]),
-        ];
-        assert!(message(check(&dup)).contains("returned twice"));
+        assert!(one(vec![uneven]).contains("1 values"));
+        let mut short = output(0, &[(0, &[1, 2])]);
+        short.lengths[0] = 5;
+        assert!(one(vec![short]).contains("adding up to 5"));
+        assert!(
+            message(check(result(&[&[("__name__", "x")]], vec![]))).contains("legal label name")
+        );
     }
 
     #[test]
     fn every_wrong_series_is_counted() {
-        let bad: Vec<_> = (0..5)
-            .map(|i| series("m", &[("i", &i.to_string())], &[1, 1]))
-            .collect();
-        let m = message(check(&bad));
+        let names: Vec<String> = (0..5).map(|i| i.to_string()).collect();
+        let sets: Vec<Vec<(&str, &str)>> = names.iter().map(|n| vec![("i", n.as_str())]).collect();
+        let sets: Vec<&[(&str, &str)]> = sets.iter().map(Vec::as_slice).collect();
+        let bad: Vec<(u32, &[i64])> = (0..5).map(|i| (i, &[1i64, 1][..])).collect();
+        let m = message(check(result(&sets, vec![output(0, &bad)])));
         assert!(m.starts_with("5 series are wrong"), "{m}");
         assert!(m.ends_with("and 2 more"), "{m}");
-        let mixed = [
-            series("m", &[("k", "a")], &[0, 0, 100]),
-            series("m", &[("k", "b")], &[i64::MIN, 101]),
-        ];
-        let m = message(check(&mixed));
+        let mixed = output(0, &[(0, &[0, 0, 100]), (1, &[i64::MIN, 101])]);
+        let m = message(check(result(&sets[..2], vec![mixed])));
         assert!(
             m.contains("strictly increasing") && m.contains("outside the window"),
             "{m}"
@@ -241,9 +361,10 @@ mod tests {
 
     #[test]
     fn size_is_checked_first() {
-        let big = series("1bad", &[], &(0..11).collect::<Vec<_>>());
+        let ts: Vec<i64> = (0..11).collect();
+        let big = result(&[&[("__bad", "x")]], vec![output(9, &[(3, &ts)])]);
         assert_eq!(
-            check(&[big]),
+            check(big),
             Err(PluginError::OutputTooLarge {
                 found: 11,
                 limit: 10

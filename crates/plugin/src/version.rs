@@ -38,7 +38,7 @@ pub(crate) fn compatible(a: &str, b: &str) -> bool {
     }
 }
 
-/// The version this host speaks (`0.1.0`).
+/// The version this host speaks (`0.2.0`).
 pub(crate) fn supported() -> &'static str {
     crate::INTERFACE.rsplit_once('@').map_or("", |(_, v)| v)
 }
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn semver_rules() {
-        assert_eq!(supported(), "0.1.0");
+        assert_eq!(supported(), "0.2.0");
         assert!(compatible("0.1.0", "0.1.0"));
         assert!(compatible("0.1.3", "0.1.0"));
         assert!(compatible("0.1.0-rc1", "0.1.0"));
@@ -90,8 +90,13 @@ mod tests {
     #[test]
     fn finds_the_plugin_export() {
         assert_eq!(
-            check(["understudy:kpi/plugin@0.1.2"]),
-            Check::Compatible("understudy:kpi/plugin@0.1.2".into())
+            check(["understudy:kpi/plugin@0.2.2"]),
+            Check::Compatible("understudy:kpi/plugin@0.2.2".into())
+        );
+        assert_eq!(
+            check(["understudy:kpi/plugin@0.1.0"]),
+            Check::Incompatible("understudy:kpi@0.1.0".into()),
+            "0.1 plugins need a rebuild"
         );
         assert_eq!(
             check(["understudy:kpi/plugin@1.0.0"]),

@@ -194,7 +194,7 @@ fn wrong_version_is_refused_naming_both_versions() {
             );
             let shown = e.to_string();
             assert!(
-                shown.contains("understudy:kpi@1.0.0") && shown.contains("understudy:kpi@0.1.0"),
+                shown.contains("understudy:kpi@1.0.0") && shown.contains("understudy:kpi@0.2.0"),
                 "{shown}"
             );
             assert_eq!(e.reason(), "version");
@@ -346,7 +346,7 @@ fn files_that_are_not_plugins_are_load_errors() {
     match host.load(&empty) {
         Err(PluginError::Load { message, .. }) => {
             assert!(
-                message.contains("does not export understudy:kpi/plugin@0.1.0"),
+                message.contains("does not export understudy:kpi/plugin@0.2.0"),
                 "{message}"
             );
         }

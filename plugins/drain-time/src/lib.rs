@@ -2,10 +2,8 @@
 //! the backlog took to go from its peak to empty — how quickly the
 //! autoscaled workers caught up after a burst.
 
-use std::collections::BTreeMap;
-
 use understudy_kpi_sdk::{
-    Batch, Config, InputSpec, Kpi, KpiError, Labels, Mode, OutputSeries, OutputSet, OutputSpec,
+    Batch, Config, InputSpec, KeyedState, Kpi, KpiError, Mode, OutputSeries, OutputSet, OutputSpec,
     PluginInfo, export_kpi,
 };
 
@@ -15,7 +13,7 @@ const METRIC: &str = "understudy_queue_drain_seconds";
 pub struct DrainTime {
     /// One track per (stream_name, consumer_name); kept across pushes,
     /// because a drain usually spans many windows.
-    tracks: BTreeMap<Labels, Track>,
+    tracks: KeyedState<Track>,
 }
 
 #[derive(Debug, Default)]
@@ -73,12 +71,14 @@ impl Kpi for DrainTime {
     }
 
     fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, KpiError> {
+        // A series the host retires is gone (a deleted object): forget it.
+        self.tracks.retire(batch);
         let mut out = OutputSet::new(batch);
         for series in batch.series("pending")? {
             let Some(key) = series.label_set(&["stream_name", "consumer_name"]) else {
                 continue;
             };
-            let track = self.tracks.entry(key.clone()).or_default();
+            let track = self.tracks.get_or_default(&series, &key);
             // A negative backlog is a broken input, not an empty queue.
             for (t, pending) in series.points().filter(|(_, v)| v.is_finite() && *v >= 0.0) {
                 if let Some(seconds) = track.observe(t, pending) {
@@ -95,7 +95,7 @@ export_kpi!(DrainTime);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use understudy_kpi_sdk::Series;
+    use understudy_kpi_sdk::OwnedSeries;
 
     const STEP: i64 = 15_000;
 
@@ -107,7 +107,7 @@ mod tests {
             .collect();
         Batch::new(start, end).with_input(
             "pending",
-            vec![Series::new(
+            vec![OwnedSeries::new(
                 &[("consumer_name", "generator"), ("stream_name", "MEMES")],
                 &points,
             )],
@@ -156,13 +156,25 @@ mod tests {
     }
 
     #[test]
+    fn retired_consumers_are_forgotten() {
+        let mut d = open();
+        d.push(&batch(0, STEP, &[10.0, 0.0])).expect("push");
+        assert_eq!(d.tracks.len(), 1);
+        let retire = Batch::new(2 * STEP, 2 * STEP)
+            .with_input("pending", vec![])
+            .with_retired(&[("consumer_name", "generator"), ("stream_name", "MEMES")]);
+        assert_eq!(d.push(&retire), Ok(vec![]));
+        assert!(d.tracks.is_empty());
+    }
+
+    #[test]
     fn odd_inputs_are_skipped() {
         let mut d = open();
         let b = Batch::new(0, 3 * STEP).with_input(
             "pending",
             vec![
-                Series::new(&[("stream_name", "MEMES")], &[(0, 5.0), (STEP, 0.0)]),
-                Series::new(
+                OwnedSeries::new(&[("stream_name", "MEMES")], &[(0, 5.0), (STEP, 0.0)]),
+                OwnedSeries::new(
                     &[("consumer_name", "c"), ("stream_name", "s")],
                     &[
                         (0, f64::NAN),

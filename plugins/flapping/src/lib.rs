@@ -2,10 +2,10 @@
 //! count changed direction (up then down, or down then up) within a trailing
 //! window — the signature of two autoscalers fighting over one Deployment.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use understudy_kpi_sdk::{
-    Batch, Config, ConfigParam, InputSpec, Kpi, KpiError, Labels, LogLevel, Mode, OutputSeries,
+    Batch, Config, ConfigParam, InputSpec, KeyedState, Kpi, KpiError, LogLevel, Mode, OutputSeries,
     OutputSet, OutputSpec, PluginInfo, export_kpi, log,
 };
 
@@ -17,7 +17,7 @@ pub struct Flapping {
     window_ms: i64,
     hysteresis: f64,
     /// One track per (namespace, deployment); kept across pushes.
-    tracks: BTreeMap<Labels, Track>,
+    tracks: KeyedState<Track>,
 }
 
 /// The replica history of one Deployment, reduced to what counting needs.
@@ -132,17 +132,19 @@ impl Kpi for Flapping {
         Ok(Flapping {
             window_ms,
             hysteresis,
-            tracks: BTreeMap::new(),
+            tracks: KeyedState::new(),
         })
     }
 
     fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, KpiError> {
+        // A series the host retires is gone (a deleted object): forget it.
+        self.tracks.retire(batch);
         let mut out = OutputSet::new(batch);
         for series in batch.series("replicas")? {
             let Some(key) = series.label_set(&["namespace", "deployment"]) else {
                 continue;
             };
-            let track = self.tracks.entry(key.clone()).or_default();
+            let track = self.tracks.get_or_default(&series, &key);
             for (t, replicas) in series.points().filter(|(_, v)| v.is_finite() && *v >= 0.0) {
                 if let Some((recent, total)) =
                     track.observe(t, replicas, self.hysteresis, self.window_ms)
@@ -161,7 +163,7 @@ export_kpi!(Flapping);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use understudy_kpi_sdk::Series;
+    use understudy_kpi_sdk::{LabelSet, OwnedSeries};
 
     const STEP: i64 = 15_000;
 
@@ -181,7 +183,7 @@ mod tests {
             .collect();
         Batch::new(start, end).with_input(
             "replicas",
-            vec![Series::new(
+            vec![OwnedSeries::new(
                 &[
                     ("deployment", "meme-backend"),
                     ("job", "kube-state-metrics"),
@@ -214,10 +216,10 @@ mod tests {
         let gauge = out.iter().find(|s| s.metric == GAUGE).expect("gauge");
         assert_eq!(
             gauge.labels,
-            vec![
-                ("deployment".into(), "meme-backend".into()),
-                ("namespace".into(), "meme-generator".into())
-            ]
+            LabelSet::from_pairs(&[
+                ("deployment", "meme-backend"),
+                ("namespace", "meme-generator")
+            ])
         );
     }
 
@@ -273,8 +275,8 @@ mod tests {
         let b = Batch::new(0, STEP).with_input(
             "replicas",
             vec![
-                Series::new(&[("deployment", "x")], &[(0, 1.0)]),
-                Series::new(
+                OwnedSeries::new(&[("deployment", "x")], &[(0, 1.0)]),
+                OwnedSeries::new(
                     &[("deployment", "d"), ("namespace", "n")],
                     &[(0, f64::NAN), (STEP, -1.0), (2 * STEP, 1.0)],
                 ),
@@ -290,6 +292,26 @@ mod tests {
             f.push(&Batch::new(0, 0)),
             Err(KpiError::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn retired_deployments_are_forgotten() {
+        let mut f = open(&[]).expect("defaults");
+        f.push(&batch(0, 3 * STEP, &[1.0, 3.0, 1.0, 3.0]))
+            .expect("push");
+        assert_eq!(f.tracks.len(), 1);
+        let retire = Batch::new(4 * STEP, 4 * STEP)
+            .with_input("replicas", vec![])
+            .with_retired(&[
+                ("deployment", "meme-backend"),
+                ("job", "kube-state-metrics"),
+                ("namespace", "meme-generator"),
+            ]);
+        assert_eq!(f.push(&retire), Ok(vec![]));
+        assert!(f.tracks.is_empty());
+        // Seen again (a new Deployment of the same name): counted afresh.
+        let again = f.push(&batch(5 * STEP, 5 * STEP, &[3.0])).expect("push");
+        assert_eq!(values(&again, COUNTER), vec![0.0]);
     }
 
     #[test]

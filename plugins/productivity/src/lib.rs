@@ -53,12 +53,9 @@ impl Kpi for Productivity {
         ) {
             // A negative rate can only come from a broken input; skip it.
             if j.left >= 0.0 && j.right >= 0.0 {
-                out.add(
-                    METRIC,
-                    &j.labels,
-                    j.timestamp,
-                    j.left / j.right.max(MIN_CPU),
-                );
+                // Not `max`: in wasm that is a call to `fmax`.
+                let cpu = if j.right > MIN_CPU { j.right } else { MIN_CPU };
+                out.add(METRIC, &j.labels, j.timestamp, j.left / cpu);
             }
         }
         Ok(out.into_series())
@@ -70,10 +67,10 @@ export_kpi!(Productivity);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use understudy_kpi_sdk::Series;
+    use understudy_kpi_sdk::OwnedSeries;
 
-    fn pod(name: &str, points: &[(i64, f64)]) -> Series {
-        Series::new(&[("namespace", "meme-generator"), ("pod", name)], points)
+    fn pod(name: &str, points: &[(i64, f64)]) -> OwnedSeries {
+        OwnedSeries::new(&[("namespace", "meme-generator"), ("pod", name)], points)
     }
 
     fn run(batch: Batch) -> Result<Vec<OutputSeries>, KpiError> {
@@ -114,8 +111,9 @@ mod tests {
                 "success",
                 vec![
                     pod("a", &[(15_000, f64::NAN), (30_000, -1.0), (90_000, 1.0)]),
-                    Series::new(&[("pod", "no-namespace")], &[(15_000, 1.0)]),
-                    Series {
+                    OwnedSeries::new(&[("pod", "no-namespace")], &[(15_000, 1.0)]),
+                    // Lopsided columns are cut to the shorter (no points).
+                    OwnedSeries {
                         labels: vec![],
                         timestamps: vec![15_000],
                         values: vec![],

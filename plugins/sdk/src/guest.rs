@@ -1,15 +1,15 @@
-//! The wasm side: wit-bindgen bindings of `understudy:kpi@0.1.0` and the glue
-//! `export_kpi!` expands to. Conversions move strings and columns rather
-//! than copying them.
+//! The wasm side: wit-bindgen bindings of `understudy:kpi@0.2.0` and the glue
+//! `export_kpi!` expands to. The work is in [`crate::evaluator`]; this only
+//! moves strings and columns between its types and the bindings'.
 
 use std::cell::RefCell;
 use std::fmt;
 
 use crate::Kpi;
-use crate::config::Config;
+use crate::batch::InputColumns;
+use crate::evaluator::{Evaluator, WireBatch, WireOutputs};
 use crate::types::{
-    Batch, ConfigParam, Input, InputSpec, KpiError, LogLevel, MetricKind, Mode, OutputSeries,
-    OutputSpec, PluginInfo, Series,
+    ConfigParam, InputSpec, KpiError, LogLevel, MetricKind, Mode, OutputSpec, PluginInfo,
 };
 
 #[allow(
@@ -106,7 +106,7 @@ pub struct EvaluatorOf<K: Kpi> {
     // Resource methods take `&self`; the component model never re-enters an
     // instance, so a failed borrow is impossible in practice and is reported
     // as an error rather than a panic anyway.
-    inner: RefCell<K>,
+    inner: RefCell<Evaluator<K>>,
 }
 
 impl<K: Kpi> fmt::Debug for EvaluatorOf<K> {
@@ -118,12 +118,15 @@ impl<K: Kpi> fmt::Debug for EvaluatorOf<K> {
 }
 
 impl<K: Kpi> EvaluatorOf<K> {
-    fn with<T>(&self, f: impl FnOnce(&mut K) -> Result<T, KpiError>) -> Result<T, wit::KpiError> {
-        let mut kpi = self
+    fn with(
+        &self,
+        f: impl FnOnce(&mut Evaluator<K>) -> Result<WireOutputs, KpiError>,
+    ) -> Result<wit::Outputs, wit::KpiError> {
+        let mut evaluator = self
             .inner
             .try_borrow_mut()
             .map_err(|_| wit::KpiError::Failed("evaluator re-entered".into()))?;
-        f(&mut kpi).map_err(to_wit_error)
+        f(&mut evaluator).map(to_wit_outputs).map_err(to_wit_error)
     }
 }
 
@@ -136,24 +139,19 @@ impl<K: Kpi> wit_plugin::GuestEvaluator for EvaluatorOf<K> {
             wit::Mode::Live => Mode::Live,
             wit::Mode::Offline => Mode::Offline,
         };
-        let config = Config::new(&config, &K::describe().config).map_err(to_wit_error)?;
-        let kpi = K::open(&config, mode).map_err(to_wit_error)?;
+        let evaluator = Evaluator::<K>::open(&config, mode).map_err(to_wit_error)?;
         Ok(wit_plugin::Evaluator::new(EvaluatorOf {
-            inner: RefCell::new(kpi),
+            inner: RefCell::new(evaluator),
         }))
     }
 
-    fn push(&self, batch: wit::Batch) -> Result<Vec<wit::OutputSeries>, wit::KpiError> {
+    fn push(&self, batch: wit::Batch) -> Result<wit::Outputs, wit::KpiError> {
         let batch = from_wit_batch(batch);
-        self.with(|kpi| {
-            batch.check()?;
-            kpi.push(&batch)
-        })
-        .map(to_wit_outputs)
+        self.with(|e| e.push(batch))
     }
 
-    fn finish(&self) -> Result<Vec<wit::OutputSeries>, wit::KpiError> {
-        self.with(|kpi| kpi.finish()).map(to_wit_outputs)
+    fn finish(&self) -> Result<wit::Outputs, wit::KpiError> {
+        self.with(|e| e.finish())
     }
 }
 
@@ -165,40 +163,52 @@ fn to_wit_error(e: KpiError) -> wit::KpiError {
     }
 }
 
-fn from_wit_batch(b: wit::Batch) -> Batch {
-    Batch {
+fn from_wit_batch(b: wit::Batch) -> WireBatch {
+    WireBatch {
         window_start: b.window_start,
         window_end: b.window_end,
+        new_label_sets: b
+            .new_label_sets
+            .into_iter()
+            .map(|set| set.into_iter().map(|l| (l.name, l.value)).collect())
+            .collect(),
+        retired_label_sets: b.retired_label_sets,
         inputs: b
             .inputs
             .into_iter()
-            .map(|i| Input {
+            .map(|i| InputColumns {
                 name: i.name,
-                series: i
-                    .series
-                    .into_iter()
-                    .map(|s| Series {
-                        labels: s.labels.into_iter().map(|l| (l.name, l.value)).collect(),
-                        timestamps: s.timestamps,
-                        values: s.values,
-                    })
-                    .collect(),
+                label_sets: i.label_sets,
+                lengths: i.lengths,
+                timestamps: i.timestamps,
+                values: i.values,
             })
             .collect(),
     }
 }
 
-fn to_wit_outputs(out: Vec<OutputSeries>) -> Vec<wit::OutputSeries> {
-    out.into_iter()
-        .map(|s| wit::OutputSeries {
-            metric: s.metric,
-            labels: s
-                .labels
-                .into_iter()
-                .map(|(name, value)| wit::Label { name, value })
-                .collect(),
-            timestamps: s.timestamps,
-            values: s.values,
-        })
-        .collect()
+fn to_wit_outputs(out: WireOutputs) -> wit::Outputs {
+    wit::Outputs {
+        new_label_sets: out
+            .new_label_sets
+            .into_iter()
+            .map(|set| {
+                set.into_iter()
+                    .map(|(name, value)| wit::Label { name, value })
+                    .collect()
+            })
+            .collect(),
+        retired_label_sets: out.retired_label_sets,
+        series: out
+            .series
+            .into_iter()
+            .map(|o| wit::Output {
+                metric: o.metric,
+                label_sets: o.label_sets,
+                lengths: o.lengths,
+                timestamps: o.timestamps,
+                values: o.values,
+            })
+            .collect(),
+    }
 }

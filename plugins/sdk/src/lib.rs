@@ -40,11 +40,38 @@
 //! ```
 //!
 //! Built for `wasm32-wasip2`, the macro generates the wit-bindgen glue of the
-//! `understudy:kpi@0.1.0` world (`../wit/kpi.wit`). Built natively it only
+//! `understudy:kpi@0.2.0` world (`../wit/kpi.wit`). Built natively it only
 //! checks that the type implements [`Kpi`], so the logic is unit-testable
 //! with `cargo test` and [`log`] is a no-op.
+//!
+//! # Label sets are ids
+//!
+//! The host sends each input label set once and then only its id; the glue
+//! keeps them per evaluator as [`LabelSet`]s — cheap handles (an `Rc`) to
+//! sorted pairs whose hash is computed once — and answers
+//! [`Series::label_set`] from a cache, so a projection such as
+//! `["namespace", "pod"]` is computed once per label set and is the same
+//! handle at every push. Hash maps keyed by it ([`LabelMap`]) hash one
+//! `u64`, and equality is usually a pointer comparison: per-series and
+//! per-point work does not touch strings in steady state.
+//!
+//! Going out, the glue numbers the plugin's output label sets itself (each
+//! is sent once, and retired after [`RETIRE_AFTER_PUSHES`]
+//! pushes without use), groups the series per metric into columns, and
+//! refers to metrics by their position in `describe().outputs`: a series
+//! of an undeclared metric fails the push.
+//!
+//! State kept across pushes belongs in a [`KeyedState`], which forgets a
+//! key once every input label set feeding it has been retired by the host.
+//!
+//! In tests, [`Batch::new`] and [`Batch::with_input`] build a batch from
+//! [`OwnedSeries`]; equal label sets get equal ids, as from a host.
 
+mod batch;
 mod config;
+#[doc(hidden)]
+pub mod evaluator;
+mod labels;
 mod output;
 mod types;
 
@@ -52,11 +79,14 @@ mod types;
 #[doc(hidden)]
 pub mod guest;
 
+pub use batch::{Batch, OwnedSeries, Series, SeriesIter};
 pub use config::{Config, parse_duration_ms};
-pub use output::{Joined, OutputSet, join};
+pub use evaluator::RETIRE_AFTER_PUSHES;
+pub use labels::{BuildLabelHasher, KeyedState, LabelHasher, LabelMap, LabelSet, Labels};
+pub use output::{Join, Joined, OutputSet, join};
 pub use types::{
-    Batch, ConfigParam, Input, InputSpec, KpiError, Labels, LogLevel, MetricKind, Mode,
-    OutputSeries, OutputSpec, PluginInfo, Series,
+    ConfigParam, InputSpec, KpiError, LogLevel, MetricKind, Mode, OutputSeries, OutputSpec,
+    PluginInfo,
 };
 
 // The generated export macros name the bindings and wit-bindgen's runtime by

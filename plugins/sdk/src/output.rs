@@ -1,90 +1,143 @@
 //! Helpers for the common shapes of KPI code: joining two inputs on labels,
 //! and collecting outputs the host will accept.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
-use crate::types::{Batch, Labels, OutputSeries, Series};
+use crate::batch::{Batch, Series};
+use crate::labels::{LabelMap, LabelSet};
+use crate::types::OutputSeries;
 
-/// One output series being collected: metric, labels, points as added.
-type Collected = (String, Labels, Vec<(i64, f64)>);
+/// One output series being collected.
+#[derive(Debug, Clone)]
+struct Collected {
+    /// The name as first added (see `same_str`).
+    metric: &'static str,
+    labels: LabelSet,
+    timestamps: Vec<i64>,
+    values: Vec<f64>,
+    /// Whether the timestamps are strictly ascending so far.
+    ascending: bool,
+}
 
 /// Collects output points by `(metric, labels)` and drops the ones the host
 /// would reject: timestamps outside the batch's window and non-finite values.
-/// Labels are sorted by name; a second point at the same timestamp replaces
-/// the first, so every series comes out strictly ascending.
+/// A second point at the same timestamp replaces the first, so every series
+/// comes out strictly ascending.
 #[derive(Debug, Clone)]
 pub struct OutputSet {
     window_start: i64,
     window_end: i64,
-    /// Every series with its points in the order added.
     series: Vec<Collected>,
-    /// metric → labels → index into `series`. Nested rather than keyed by
-    /// `(metric, labels)` so that a lookup borrows and only a new series
-    /// allocates, and hashed rather than ordered because in wasm every
-    /// string comparison is a byte loop: per-point clones and tree walks
-    /// cost several times the KPI itself. Ordering happens once, in
-    /// `into_series`.
-    index: HashMap<String, HashMap<Labels, usize>>,
+    /// Metric name → label set → index into `series`. A list, not a map:
+    /// a KPI has a metric or two, and comparing a name (usually just its
+    /// address) is cheaper than hashing it.
+    metrics: Vec<(&'static str, LabelMap<usize>)>,
     /// The series of the previous `add`: KPIs emit a series' points in a
-    /// row, and one comparison is cheaper than two hashes.
+    /// row, and two pointer comparisons are cheaper than a lookup.
     last: usize,
+    /// Points of the series created last: the capacity of the next one
+    /// (the series of one batch tend to have the same length).
+    capacity_hint: usize,
+    /// Input series in the batch: how many output series to expect.
+    series_hint: usize,
     dropped: usize,
 }
 
 impl OutputSet {
+    /// An empty set for outputs of `batch` (inside its window).
     pub fn new(batch: &Batch) -> OutputSet {
+        let mut out = OutputSet::for_window(batch.window_start, batch.window_end);
+        out.series_hint = batch.series_count();
+        out
+    }
+
+    /// An empty set for outputs inside `[window_start, window_end]`.
+    pub fn for_window(window_start: i64, window_end: i64) -> OutputSet {
         OutputSet {
-            window_start: batch.window_start,
-            window_end: batch.window_end,
+            window_start,
+            window_end,
             series: Vec::new(),
-            index: HashMap::new(),
+            metrics: Vec::new(),
             last: usize::MAX,
+            capacity_hint: 0,
+            series_hint: 0,
             dropped: 0,
         }
     }
 
     /// Adds a point; `false` (and counted in [`OutputSet::dropped`]) when it
     /// lies outside the window or is NaN/±Inf.
-    pub fn add(&mut self, metric: &str, labels: &Labels, timestamp: i64, value: f64) -> bool {
+    ///
+    /// `metric` is `'static` because metric names are constants (declared
+    /// in `describe()`), which lets a lookup compare addresses instead of
+    /// bytes; a name built at run time can be leaked once in `open`
+    /// (`Box::leak(name.into_boxed_str())`).
+    #[inline]
+    pub fn add(
+        &mut self,
+        metric: &'static str,
+        labels: &LabelSet,
+        timestamp: i64,
+        value: f64,
+    ) -> bool {
         if !(self.window_start..=self.window_end).contains(&timestamp) || !value.is_finite() {
             self.dropped += 1;
             return false;
         }
-        if let Some((m, l, points)) = self.series.get_mut(self.last)
-            && m == metric
-            && l == labels
+        // Inlined into the KPI's loop: the point goes to the series of the
+        // previous one, recognised by addresses alone.
+        if let Some(c) = self.series.get_mut(self.last)
+            && c.labels.ptr_eq(labels)
+            && std::ptr::eq(c.metric, metric)
         {
-            points.push((timestamp, value));
+            c.push(timestamp, value);
             return true;
         }
-        let by_labels = match self.index.get_mut(metric) {
-            Some(by_labels) => by_labels,
-            None => self.index.entry(metric.to_owned()).or_default(),
-        };
-        let sorted;
-        let labels = if labels.is_sorted() {
-            labels
-        } else {
-            let mut copy = labels.clone();
-            copy.sort();
-            sorted = copy;
-            &sorted
-        };
-        let i = match by_labels.get(labels) {
-            Some(&i) => i,
+        self.add_to_other_series(metric, labels, timestamp, value);
+        true
+    }
+
+    #[inline(never)]
+    fn add_to_other_series(
+        &mut self,
+        metric: &'static str,
+        labels: &LabelSet,
+        timestamp: i64,
+        value: f64,
+    ) {
+        let m = match self.metrics.iter().position(|(m, _)| same_str(m, metric)) {
+            Some(m) => m,
             None => {
+                let mut by_labels = LabelMap::default();
+                by_labels.reserve(self.series_hint);
+                self.metrics.push((metric, by_labels));
+                if self.series.is_empty() {
+                    self.series.reserve(self.series_hint);
+                }
+                self.metrics.len() - 1
+            }
+        };
+        let i = match self.metrics[m].1.entry(labels.clone()) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
                 let i = self.series.len();
-                by_labels.insert(labels.clone(), i);
-                self.series
-                    .push((metric.to_owned(), labels.clone(), Vec::new()));
+                e.insert(i);
+                if let Some(c) = self.series.get(self.last) {
+                    self.capacity_hint = c.timestamps.len();
+                }
+                self.series.push(Collected {
+                    metric: self.metrics[m].0,
+                    labels: labels.clone(),
+                    timestamps: Vec::with_capacity(self.capacity_hint),
+                    values: Vec::with_capacity(self.capacity_hint),
+                    ascending: true,
+                });
                 i
             }
         };
-        self.series[i].2.push((timestamp, value));
+        self.series[i].push(timestamp, value);
         self.last = i;
-        true
     }
 
     /// Points refused by [`OutputSet::add`] so far.
@@ -96,44 +149,68 @@ impl OutputSet {
         self.series.is_empty()
     }
 
-    /// The series, ordered by metric then labels.
+    /// The series, in the order their first points were added.
     pub fn into_series(self) -> Vec<OutputSeries> {
-        let mut out: Vec<OutputSeries> = self
-            .series
+        self.series
             .into_iter()
-            .map(|(metric, labels, points)| {
-                let (timestamps, values) = last_per_timestamp(points).into_iter().unzip();
+            .map(|mut c| {
+                if !c.ascending {
+                    last_per_timestamp(&mut c.timestamps, &mut c.values);
+                }
                 OutputSeries {
-                    metric,
-                    labels,
-                    timestamps,
-                    values,
+                    metric: Cow::Borrowed(c.metric),
+                    labels: c.labels,
+                    timestamps: c.timestamps,
+                    values: c.values,
                 }
             })
-            .collect();
-        out.sort_unstable_by(|a, b| (&a.metric, &a.labels).cmp(&(&b.metric, &b.labels)));
-        out
+            .collect()
     }
 }
 
-/// `points` sorted by timestamp, keeping the last one added at each
-/// timestamp (the stable sort keeps equal timestamps in the order added).
-fn last_per_timestamp(mut points: Vec<(i64, f64)>) -> Vec<(i64, f64)> {
-    if !points.is_sorted_by(|a, b| a.0 < b.0) {
-        points.sort_by_key(|&(t, _)| t);
-        points.reverse();
-        points.dedup_by_key(|&mut (t, _)| t);
-        points.reverse();
+impl Collected {
+    #[inline(always)]
+    fn push(&mut self, timestamp: i64, value: f64) {
+        if self.timestamps.last().is_some_and(|&t| t >= timestamp) {
+            self.ascending = false;
+        }
+        self.timestamps.push(timestamp);
+        self.values.push(value);
     }
-    points
+}
+
+/// Equal strings, trying the address first: static strings are never
+/// freed, so the same address and length mean the same bytes.
+fn same_str(a: &'static str, b: &'static str) -> bool {
+    (a.len() == b.len() && std::ptr::eq(a.as_ptr(), b.as_ptr())) || a == b
+}
+
+/// Sorts the points by timestamp, keeping the last one added at each
+/// timestamp (the stable sort keeps equal timestamps in the order added).
+fn last_per_timestamp(timestamps: &mut Vec<i64>, values: &mut Vec<f64>) {
+    let mut points: Vec<(i64, f64)> = timestamps
+        .iter()
+        .copied()
+        .zip(values.iter().copied())
+        .collect();
+    points.sort_by_key(|&(t, _)| t);
+    points.reverse();
+    points.dedup_by_key(|&mut (t, _)| t);
+    points.reverse();
+    timestamps.clear();
+    values.clear();
+    for (t, v) in points {
+        timestamps.push(t);
+        values.push(v);
+    }
 }
 
 /// One matched pair of [`join`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Joined {
-    /// The `by` labels, sorted by name; shared by all points of one series
-    /// (cloning them per point cost more than the KPI itself).
-    pub labels: Rc<Labels>,
+    /// The `by` labels, sorted by name: one handle shared by all points of
+    /// one series.
+    pub labels: LabelSet,
     pub timestamp: i64,
     pub left: f64,
     pub right: f64,
@@ -143,111 +220,199 @@ pub struct Joined {
 /// PromQL `left / on(by) right` per step. Series missing a `by` label and
 /// non-finite values are skipped; when a label set occurs more than once on
 /// one side (the queries' `sum by` prevents that), its first series is used.
-pub fn join(left: &[Series], right: &[Series], by: &[&str]) -> Vec<Joined> {
-    // Right-hand points sorted by timestamp (first value wins on a repeated
-    // timestamp), so each left point is one binary search away.
-    let mut right_by_key: HashMap<Labels, Vec<(i64, f64)>> = HashMap::new();
+///
+/// The pairs are yielded series by series (left order), ascending in time.
+pub fn join<'a>(
+    left: impl IntoIterator<Item = Series<'a>>,
+    right: impl IntoIterator<Item = Series<'a>>,
+    by: &[&str],
+) -> Join<'a> {
+    let mut right_by_key: LabelMap<Series<'a>> = LabelMap::default();
     for series in right {
-        let Some(key) = series.label_set(by) else {
-            continue;
-        };
-        if let Entry::Vacant(e) = right_by_key.entry(key) {
-            let mut points: Vec<(i64, f64)> =
-                series.points().filter(|(_, v)| v.is_finite()).collect();
-            points.sort_by_key(|&(t, _)| t);
-            points.dedup_by_key(|&mut (t, _)| t);
-            e.insert(points);
+        if let Some(key) = series.label_set(by) {
+            right_by_key.entry(key).or_insert(series);
         }
     }
-
-    let mut out = Vec::new();
-    // A set, not a list: with a thousand pods a linear `contains` made the
-    // join quadratic and dominated the plugin's running time.
-    let mut left_seen: HashSet<Labels> = HashSet::new();
-    for series in left {
-        let Some(key) = series.label_set(by) else {
-            continue;
-        };
-        let Some(right_points) = right_by_key.get(&key) else {
-            continue;
-        };
-        if left_seen.contains(&key) {
-            continue;
-        }
-        left_seen.insert(key.clone());
-        let shared = Rc::new(key);
-        for (t, l) in series.points().filter(|(_, v)| v.is_finite()) {
-            if let Ok(i) = right_points.binary_search_by_key(&t, |&(t, _)| t) {
-                let r = right_points[i].1;
-                out.push(Joined {
-                    labels: Rc::clone(&shared),
-                    timestamp: t,
-                    left: l,
-                    right: r,
-                });
+    let mut pairs = Vec::with_capacity(right_by_key.len());
+    if !right_by_key.is_empty() {
+        for series in left {
+            let Some(key) = series.label_set(by) else {
+                continue;
+            };
+            // Taking the right series out makes a repeated left key miss.
+            if let Some(right) = right_by_key.remove(&key) {
+                pairs.push((key, series, right));
             }
         }
     }
-    out
+    Join {
+        pairs: pairs.into_iter(),
+        current: None,
+    }
+}
+
+/// The iterator [`join`] returns.
+#[derive(Debug)]
+pub struct Join<'a> {
+    pairs: std::vec::IntoIter<(LabelSet, Series<'a>, Series<'a>)>,
+    current: Option<Merge<'a>>,
+}
+
+/// A merge of one left and one right series, both ascending.
+#[derive(Debug)]
+struct Merge<'a> {
+    labels: LabelSet,
+    left: Series<'a>,
+    right: Series<'a>,
+    /// Next left point.
+    i: usize,
+    /// First right point not before the last left timestamp.
+    j: usize,
+}
+
+impl Merge<'_> {
+    #[inline(always)]
+    fn next(&mut self) -> Option<Joined> {
+        let (lt, lv) = (self.left.timestamps, self.left.values);
+        let (rt, rv) = (self.right.timestamps, self.right.values);
+        let ln = lt.len().min(lv.len());
+        let rn = rt.len().min(rv.len());
+        while self.i < ln {
+            let (t, l) = (lt[self.i], lv[self.i]);
+            self.i += 1;
+            if !l.is_finite() {
+                continue;
+            }
+            while self.j < rn && rt[self.j] < t {
+                self.j += 1;
+            }
+            // The first finite right value at `t`.
+            let mut k = self.j;
+            while k < rn && rt[k] == t {
+                if rv[k].is_finite() {
+                    return Some(Joined {
+                        labels: self.labels.clone(),
+                        timestamp: t,
+                        left: l,
+                        right: rv[k],
+                    });
+                }
+                k += 1;
+            }
+        }
+        None
+    }
+}
+
+impl Iterator for Join<'_> {
+    type Item = Joined;
+
+    #[inline]
+    fn next(&mut self) -> Option<Joined> {
+        loop {
+            if let Some(m) = &mut self.current
+                && let Some(j) = m.next()
+            {
+                return Some(j);
+            }
+            let (labels, left, right) = self.pairs.next()?;
+            self.current = Some(Merge {
+                labels,
+                left,
+                right,
+                i: 0,
+                j: 0,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(n, v)| ((*n).into(), (*v).into()))
-            .collect()
-    }
+    use crate::batch::OwnedSeries;
 
     #[test]
     fn output_set_keeps_the_window_and_finite_values() {
         let batch = Batch::new(1_000, 2_000);
         let mut out = OutputSet::new(&batch);
-        let l = labels(&[("pod", "a"), ("namespace", "ns")]);
+        let l = LabelSet::from_pairs(&[("pod", "a"), ("namespace", "ns")]);
+        let other = LabelSet::from_pairs(&[("pod", "b")]);
         assert!(out.add("m", &l, 1_000, 1.0));
         assert!(out.add("m", &l, 2_000, 2.0));
+        assert!(out.add("n", &other, 1_000, 9.0));
         assert!(out.add("m", &l, 1_500, 3.0));
-        assert!(out.add("m", &l, 1_500, 4.0)); // replaces 3.0
+        assert!(out.add(
+            "m",
+            &l.project(&["pod", "namespace"]).expect("same"),
+            1_500,
+            4.0
+        )); // replaces 3.0
+        assert!(out.add(
+            "m",
+            &LabelSet::from_pairs(&[("namespace", "ns"), ("pod", "a")]),
+            1_600,
+            5.0
+        ));
         assert!(!out.add("m", &l, 999, 1.0));
         assert!(!out.add("m", &l, 2_001, 1.0));
         assert!(!out.add("m", &l, 1_200, f64::NAN));
         assert!(!out.add("m", &l, 1_200, f64::INFINITY));
         assert_eq!(out.dropped(), 4);
         let series = out.into_series();
-        assert_eq!(series.len(), 1);
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].metric, "m");
         assert_eq!(
             series[0].labels,
-            labels(&[("namespace", "ns"), ("pod", "a")])
+            LabelSet::from_pairs(&[("namespace", "ns"), ("pod", "a")])
         );
-        assert_eq!(series[0].timestamps, vec![1_000, 1_500, 2_000]);
-        assert_eq!(series[0].values, vec![1.0, 4.0, 2.0]);
+        assert_eq!(series[0].timestamps, vec![1_000, 1_500, 1_600, 2_000]);
+        assert_eq!(series[0].values, vec![1.0, 4.0, 5.0, 2.0]);
+        assert_eq!(series[1].metric, "n");
+        assert_eq!(series[1].values, vec![9.0]);
     }
 
     #[test]
     fn join_matches_labels_and_timestamps() {
-        let left = vec![
-            Series::new(
-                &[("pod", "a"), ("namespace", "ns")],
-                &[(1, 10.0), (2, 20.0), (3, f64::NAN)],
-            ),
-            Series::new(&[("namespace", "ns")], &[(1, 5.0)]), // no pod: skipped
-            Series::new(&[("pod", "b"), ("namespace", "ns")], &[(1, 1.0)]), // no partner
-        ];
-        let right = vec![
-            Series::new(
-                &[("namespace", "ns"), ("pod", "a")],
-                &[(2, 4.0), (3, 1.0), (4, 1.0)],
-            ),
-            Series::new(&[("namespace", "ns"), ("pod", "a")], &[(1, 99.0)]), // duplicate key: ignored
-        ];
-        let joined = join(&left, &right, &["namespace", "pod"]);
+        let batch = Batch::new(0, 10)
+            .with_input(
+                "left",
+                vec![
+                    OwnedSeries::new(
+                        &[("pod", "a"), ("namespace", "ns")],
+                        &[(1, 10.0), (2, 20.0), (3, f64::NAN)],
+                    ),
+                    OwnedSeries::new(&[("namespace", "ns")], &[(1, 5.0)]), // no pod: skipped
+                    OwnedSeries::new(&[("pod", "b"), ("namespace", "ns")], &[(1, 1.0)]), // no partner
+                    OwnedSeries::new(
+                        &[("pod", "a"), ("namespace", "ns"), ("x", "y")],
+                        &[(2, 7.0)],
+                    ), // duplicate key: ignored
+                ],
+            )
+            .with_input(
+                "right",
+                vec![
+                    OwnedSeries::new(
+                        &[("namespace", "ns"), ("pod", "a")],
+                        &[(2, f64::NAN), (2, 4.0), (2, 5.0), (3, 1.0), (4, 1.0)],
+                    ),
+                    OwnedSeries::new(
+                        &[("namespace", "ns"), ("pod", "a"), ("z", "1")],
+                        &[(1, 99.0)],
+                    ), // duplicate key: ignored
+                ],
+            );
+        let joined: Vec<Joined> = join(
+            batch.series("left").expect("left"),
+            batch.series("right").expect("right"),
+            &["namespace", "pod"],
+        )
+        .collect();
         assert_eq!(
             joined,
             vec![Joined {
-                labels: Rc::new(labels(&[("namespace", "ns"), ("pod", "a")])),
+                labels: LabelSet::from_pairs(&[("namespace", "ns"), ("pod", "a")]),
                 timestamp: 2,
                 left: 20.0,
                 right: 4.0
@@ -256,15 +421,44 @@ mod tests {
     }
 
     #[test]
-    fn join_of_empty_or_malformed_inputs_is_empty() {
-        assert!(join(&[], &[], &["pod"]).is_empty());
-        let lopsided = Series {
-            labels: labels(&[("pod", "a")]),
-            timestamps: vec![1, 2, 3],
-            values: vec![1.0],
-        };
-        let right = vec![Series::new(&[("pod", "a")], &[(1, 2.0), (2, 2.0)])];
-        let joined = join(&[lopsided], &right, &["pod"]);
-        assert_eq!(joined.len(), 1);
+    fn join_pairs_repeated_left_timestamps_and_many_series() {
+        let batch = Batch::new(0, 10)
+            .with_input(
+                "l",
+                vec![
+                    OwnedSeries::new(&[("pod", "a")], &[(1, 1.0), (1, 2.0), (5, 3.0)]),
+                    OwnedSeries::new(&[("pod", "b")], &[(1, 4.0), (9, 5.0)]),
+                ],
+            )
+            .with_input(
+                "r",
+                vec![
+                    OwnedSeries::new(&[("pod", "b")], &[(0, 1.0), (9, 2.0)]),
+                    OwnedSeries::new(&[("pod", "a")], &[(1, 10.0), (5, 30.0)]),
+                ],
+            );
+        let joined: Vec<(i64, f64, f64)> = join(
+            batch.series("l").expect("l"),
+            batch.series("r").expect("r"),
+            &["pod"],
+        )
+        .map(|j| (j.timestamp, j.left, j.right))
+        .collect();
+        assert_eq!(
+            joined,
+            vec![
+                (1, 1.0, 10.0),
+                (1, 2.0, 10.0),
+                (5, 3.0, 30.0),
+                (9, 5.0, 2.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn join_of_empty_inputs_is_empty() {
+        let batch = Batch::new(0, 1).with_input("x", vec![]);
+        let x = || batch.series("x").expect("x");
+        assert_eq!(join(x(), x(), &["pod"]).count(), 0);
     }
 }

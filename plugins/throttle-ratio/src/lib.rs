@@ -62,10 +62,10 @@ export_kpi!(ThrottleRatio);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use understudy_kpi_sdk::Series;
+    use understudy_kpi_sdk::OwnedSeries;
 
-    fn pod(name: &str, points: &[(i64, f64)]) -> Series {
-        Series::new(&[("namespace", "meme-generator"), ("pod", name)], points)
+    fn pod(name: &str, points: &[(i64, f64)]) -> OwnedSeries {
+        OwnedSeries::new(&[("namespace", "meme-generator"), ("pod", name)], points)
     }
 
     fn run(batch: Batch) -> Result<Vec<OutputSeries>, KpiError> {
@@ -98,14 +98,14 @@ mod tests {
                 "throttled",
                 vec![
                     pod("a", &[(0, f64::INFINITY), (15_000, -1.0), (45_000, 1.0)]),
-                    Series::new(&[("namespace", "meme-generator"), ("pod", "")], &[(0, 1.0)]),
+                    OwnedSeries::new(&[("namespace", "meme-generator"), ("pod", "")], &[(0, 1.0)]),
                 ],
             )
             .with_input(
                 "periods",
                 vec![
                     pod("a", &[(0, 10.0), (15_000, 10.0), (45_000, 10.0)]),
-                    Series::new(
+                    OwnedSeries::new(
                         &[("namespace", "meme-generator"), ("pod", "")],
                         &[(0, 10.0)],
                     ),

@@ -1,21 +1,23 @@
 //! Hostile plugin for the host's sandbox tests: push returns NaN/Inf values and timestamps outside the window.
 
+const METRIC: &str = "understudy_hostile_nan_flood";
+
 hostile_kit::hostile!(
     "nan-flood",
     "Hostile: push returns NaN/Inf values and timestamps outside the window.",
+    outputs = [METRIC],
     |batch| {
         let (start, end) = (batch.window_start, batch.window_end);
-        let metric = "understudy_hostile_nan_flood";
         Ok(vec![
             OutputSeries {
-                metric: metric.into(),
-                labels: vec![("kind".into(), "non-finite".into())],
+                metric: METRIC.into(),
+                labels: LabelSet::from_pairs(&[("kind", "non-finite")]),
                 timestamps: vec![start, start, end],
                 values: vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY],
             },
             OutputSeries {
-                metric: metric.into(),
-                labels: vec![("kind".into(), "outside-window".into())],
+                metric: METRIC.into(),
+                labels: LabelSet::from_pairs(&[("kind", "outside-window")]),
                 timestamps: vec![
                     i64::MIN,
                     start.saturating_sub(1),
