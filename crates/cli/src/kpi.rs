@@ -158,7 +158,8 @@ fn collect(result: &mut RunResult, evaluator: &Evaluator, outputs: Vec<OutputSer
         *result.fuel.get_or_insert(0) += f;
     }
     for o in outputs {
-        let e = result.outputs.entry((o.metric, o.labels)).or_default();
+        let key = (o.metric.to_string(), Arc::unwrap_or_clone(o.labels));
+        let e = result.outputs.entry(key).or_default();
         e.0.extend(o.timestamps);
         e.1.extend(o.values);
     }

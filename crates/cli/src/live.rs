@@ -183,7 +183,7 @@ impl LivePlugins {
                         ) else {
                             continue;
                         };
-                        let Ok(series) = Series::new(o.metric.as_str(), labels) else {
+                        let Ok(series) = Series::new(&*o.metric, labels) else {
                             continue;
                         };
                         let series = Arc::new(series);
@@ -192,8 +192,9 @@ impl LivePlugins {
                         }
                         if let Some(&v) = o.values.last() {
                             p.latest
-                                .retain(|(m, l, _)| !(m == &o.metric && l == &o.labels));
-                            p.latest.push((o.metric.clone(), o.labels.clone(), v));
+                                .retain(|(m, l, _)| !(**m == *o.metric && *l == *o.labels));
+                            p.latest
+                                .push((o.metric.to_string(), (*o.labels).clone(), v));
                         }
                     }
                 }

@@ -19,6 +19,8 @@ pub(crate) struct PluginInner {
     pub(crate) host: Arc<HostInner>,
     pub(crate) pre: KpiPre<StoreState>,
     pub(crate) info: PluginInfo,
+    /// The output names of `info`, shared by every series returned.
+    pub(crate) metrics: Vec<Arc<str>>,
     pub(crate) sha256: String,
     pub(crate) path: String,
 }
@@ -167,10 +169,16 @@ impl PluginInner {
         };
         validate::declared_outputs(&info.outputs)
             .map_err(|m| load_error(format!("describe() is wrong: {m}")))?;
+        let metrics = info
+            .outputs
+            .iter()
+            .map(|o| Arc::from(o.name.as_str()))
+            .collect();
         Ok(PluginInner {
             host,
             pre,
             info,
+            metrics,
             sha256,
             path: shown,
         })
@@ -427,12 +435,8 @@ impl EvaluatorInner {
                     window_end,
                     max_samples: host.config.max_output_samples,
                 };
-                let checked = validate::outputs(
-                    result,
-                    &mut live.output_ids,
-                    &self.plugin.info.outputs,
-                    bounds,
-                );
+                let checked =
+                    validate::outputs(result, &mut live.output_ids, &self.plugin.metrics, bounds);
                 self.live = Some(live);
                 match checked {
                     Ok(outputs) => {

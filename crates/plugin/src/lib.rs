@@ -166,11 +166,16 @@ pub struct Batch {
     pub inputs: Vec<Input>,
 }
 
-/// A validated output series.
+/// Labels of an output series, `(name, value)` sorted by name.
+pub type Labels = Vec<(String, String)>;
+
+/// A validated output series. The metric name and the labels are shared
+/// handles: a live tick returns the same series every time, and copying
+/// their strings each tick cost more than the plugin's own work.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputSeries {
-    pub metric: String,
-    pub labels: Vec<(String, String)>,
+    pub metric: Arc<str>,
+    pub labels: Arc<Labels>,
     pub timestamps: Vec<i64>,
     pub values: Vec<f64>,
 }

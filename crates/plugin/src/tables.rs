@@ -10,8 +10,7 @@ use crate::validate::{is_label_name, shown};
 
 type Hasher = foldhash::fast::RandomState;
 
-/// Labels as the public API carries them: `(name, value)` sorted by name.
-pub(crate) type Labels = Vec<(String, String)>;
+pub(crate) use crate::Labels;
 
 /// Pushes without a series of an input label set after which the set is
 /// retired (a pod that is gone), so a long live run stays bounded.

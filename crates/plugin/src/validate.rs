@@ -63,7 +63,7 @@ pub(crate) struct Bounds {
 pub(crate) fn outputs(
     result: wit::Outputs,
     ids: &mut OutputIds,
-    declared: &[OutputSpec],
+    metrics: &[Arc<str>],
     bounds: Bounds,
 ) -> Result<Vec<OutputSeries>, PluginError> {
     let found = result.series.iter().fold(0usize, |n, o| {
@@ -90,18 +90,22 @@ pub(crate) fn outputs(
             problems.push(p);
         }
     };
-    let mut seen: HashSet<(u32, u32)> = HashSet::new();
+    // (metric, label-set id) pairs: one lookup per series, every tick.
+    let mut seen: HashSet<(u32, u32), foldhash::fast::RandomState> =
+        HashSet::with_capacity_and_hasher(
+            result.series.iter().map(|o| o.label_sets.len()).sum(),
+            foldhash::fast::RandomState::default(),
+        );
     let mut out = Vec::with_capacity(result.series.iter().map(|o| o.label_sets.len()).sum());
     for (k, o) in result.series.iter().enumerate() {
-        let Some(spec) = declared.get(o.metric as usize) else {
+        let Some(metric) = metrics.get(o.metric as usize) else {
             problem(format!(
                 "output {k}: metric {} is not one of the {} outputs describe() declares",
                 o.metric,
-                declared.len()
+                metrics.len()
             ));
             continue;
         };
-        let metric = spec.name.as_str();
         let points: u64 = o.lengths.iter().map(|&l| u64::from(l)).sum();
         if o.lengths.len() != o.label_sets.len()
             || points != o.timestamps.len() as u64
@@ -122,15 +126,14 @@ pub(crate) fn outputs(
             at = range.end;
             match check_series(id, &o.timestamps[range.clone()], ids, bounds) {
                 Err(p) => problem(format!("{metric} series with label set {id}: {p}")),
-                Ok(labels) if !seen.insert((o.metric, id)) => {
-                    let _ = labels;
+                Ok(_) if !seen.insert((o.metric, id)) => {
                     problem(format!(
                         "{metric} series with label set {id} is returned twice"
                     ));
                 }
                 Ok(labels) => out.push(OutputSeries {
-                    metric: metric.to_owned(),
-                    labels: labels.as_ref().clone(),
+                    metric: Arc::clone(metric),
+                    labels: Arc::clone(labels),
                     timestamps: o.timestamps[range.clone()].to_vec(),
                     values: o.values[range].to_vec(),
                 }),
@@ -249,8 +252,12 @@ mod tests {
         max_samples: 10,
     };
 
+    fn metrics() -> Vec<Arc<str>> {
+        declared().into_iter().map(|o| o.name.into()).collect()
+    }
+
     fn check(r: wit::Outputs) -> Result<Vec<OutputSeries>, PluginError> {
-        outputs(r, &mut OutputIds::default(), &declared(), BOUNDS)
+        outputs(r, &mut OutputIds::default(), &metrics(), BOUNDS)
     }
 
     fn message(r: Result<Vec<OutputSeries>, PluginError>) -> String {
@@ -294,13 +301,7 @@ mod tests {
         let got = check(r).expect("valid");
         let shape: Vec<(&str, &str, usize)> = got
             .iter()
-            .map(|s| {
-                (
-                    s.metric.as_str(),
-                    s.labels[0].1.as_str(),
-                    s.timestamps.len(),
-                )
-            })
+            .map(|s| (&*s.metric, s.labels[0].1.as_str(), s.timestamps.len()))
             .collect();
         assert_eq!(shape, vec![("m", "a", 3), ("m", "b", 1), ("n", "a", 1)]);
         assert_eq!(check(result(&[], vec![])), Ok(vec![]));
@@ -310,16 +311,16 @@ mod tests {
     fn label_sets_persist_across_results_until_retired() {
         let mut ids = OutputIds::default();
         let first = result(&[&[("pod", "a")]], vec![output(0, &[(0, &[1])])]);
-        assert!(outputs(first, &mut ids, &declared(), BOUNDS).is_ok());
+        assert!(outputs(first, &mut ids, &metrics(), BOUNDS).is_ok());
         let mut again = result(&[], vec![output(0, &[(0, &[2])])]);
         again.retired_label_sets = vec![0];
         assert_eq!(
-            outputs(again, &mut ids, &declared(), BOUNDS).map(|s| s.len()),
+            outputs(again, &mut ids, &metrics(), BOUNDS).map(|s| s.len()),
             Ok(1),
             "a set may be used in the result that retires it"
         );
         let after = result(&[], vec![output(0, &[(0, &[3])])]);
-        assert!(message(outputs(after, &mut ids, &declared(), BOUNDS)).contains("not defined"));
+        assert!(message(outputs(after, &mut ids, &metrics(), BOUNDS)).contains("not defined"));
     }
 
     #[test]

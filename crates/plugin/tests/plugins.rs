@@ -45,7 +45,7 @@ fn productivity_computes_the_expected_numbers() {
         let out = eval.push(&next).expect("push");
         assert_eq!(out.len(), 1);
         assert_eq!(
-            out[0].labels,
+            *out[0].labels,
             vec![
                 ("namespace".into(), "meme-generator".into()),
                 ("pod".into(), "b".into())
@@ -313,4 +313,62 @@ fn public_types_are_send_and_sync() {
     send_sync::<PluginHost>();
     send_sync::<Plugin>();
     send_sync::<understudy_plugin::Evaluator>();
+}
+
+/// One productivity window `[k·15 s, (k+1)·15 s]` with the given pods, each
+/// with one common step.
+fn window_of(k: i64, pods: &[&str]) -> Batch {
+    let t = (k + 1) * 15_000;
+    let input = |name: &str, value: f64| Input {
+        name: name.into(),
+        series: pods.iter().map(|p| pod(p, &[(t, value)])).collect(),
+    };
+    Batch {
+        window_start: k * 15_000,
+        window_end: t,
+        inputs: vec![input("success", 6.0), input("cpu", 2.0)],
+    }
+}
+
+fn pods_of(out: &[understudy_plugin::OutputSeries]) -> Vec<String> {
+    let mut pods: Vec<String> = out
+        .iter()
+        .filter_map(|s| s.labels.iter().find(|(n, _)| n == "pod"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    pods.sort();
+    pods
+}
+
+#[test]
+fn label_set_ids_survive_pushes_retirement_and_a_new_instance() {
+    let host = host(HostConfig::live());
+    let plugin = load(&host, "productivity");
+    let mut eval = plugin.open(&[], Mode::Live).expect("open");
+    // Pods a and b, then only a for long enough that b's label set is
+    // retired on both sides; then b comes back under a new id.
+    assert_eq!(
+        pods_of(&eval.push(&window_of(0, &["a", "b"])).expect("push")),
+        ["a", "b"]
+    );
+    for k in 1..=120 {
+        let out = eval.push(&window_of(k, &["a"])).expect("push");
+        assert_eq!(pods_of(&out), ["a"], "window {k}");
+        assert_eq!(out[0].values, vec![3.0]);
+    }
+    let out = eval.push(&window_of(121, &["b", "a", "c"])).expect("push");
+    assert_eq!(pods_of(&out), ["a", "b", "c"]);
+    assert!(out.iter().all(|s| s.values == vec![3.0]));
+
+    // A malformed batch drops the instance; the next one starts both id
+    // spaces over and still answers for every pod.
+    let mut lopsided = window_of(122, &["a"]);
+    lopsided.inputs[0].series[0].values.push(1.0);
+    assert!(matches!(
+        eval.push(&lopsided),
+        Err(PluginError::InvalidBatch(m)) if m.contains("1 timestamps but 2 values")
+    ));
+    assert!(eval.faults().is_empty(), "not the plugin's fault");
+    let out = eval.push(&window_of(123, &["c", "b", "a"])).expect("push");
+    assert_eq!(pods_of(&out), ["a", "b", "c"]);
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use understudy_plugin::{
     Batch, HostConfig, Input, Mode, OutputSeries, Plugin, PluginHost, SeriesData,
@@ -84,10 +85,10 @@ pub fn productivity_batch() -> Batch {
 pub fn productivity_expected() -> Vec<OutputSeries> {
     vec![OutputSeries {
         metric: "memegenerator_pod_productivity".into(),
-        labels: vec![
+        labels: Arc::new(vec![
             ("namespace".into(), "meme-generator".into()),
             ("pod".into(), "a".into()),
-        ],
+        ]),
         timestamps: vec![15_000, 30_000],
         values: vec![20.0, 12.0 / 0.0001],
     }]
