@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
 use understudy_core::{Labels, SampleBatch, Series};
 use understudy_plugin::{
-    Batch, Evaluator, HostConfig, Input, Mode, OutputSeries, Plugin, PluginHost, SeriesData,
+    Batch, Evaluator, HostConfig, Input, Mode, Outputs, Plugin, PluginHost, SeriesColumns,
 };
 use understudy_promql::{Engine, MemStorage, Value};
 
@@ -133,23 +133,19 @@ pub fn push_recording(
     Ok(result)
 }
 
-/// A range query's result as plugin input series (anything but a matrix
+/// A range query's result as plugin input columns (anything but a matrix
 /// has no series).
-pub fn matrix(v: Value) -> Vec<SeriesData> {
-    match v {
-        Value::Matrix(series) => series
-            .into_iter()
-            .map(|s| SeriesData {
-                labels: s.labels.0,
-                timestamps: s.timestamps,
-                values: s.values,
-            })
-            .collect(),
-        _ => Vec::new(),
+pub fn matrix(v: Value) -> SeriesColumns {
+    let mut columns = SeriesColumns::default();
+    if let Value::Matrix(series) = v {
+        for s in series {
+            columns.push(s.labels.0, &s.timestamps, &s.values);
+        }
     }
+    columns
 }
 
-fn collect(result: &mut RunResult, evaluator: &Evaluator, outputs: Vec<OutputSeries>) {
+fn collect(result: &mut RunResult, evaluator: &Evaluator, outputs: Outputs) {
     let stats = evaluator.last_call();
     result.pushes += 1;
     result.push_times.push(stats.duration);
@@ -157,11 +153,11 @@ fn collect(result: &mut RunResult, evaluator: &Evaluator, outputs: Vec<OutputSer
     if let Some(f) = stats.fuel_used {
         *result.fuel.get_or_insert(0) += f;
     }
-    for o in outputs {
-        let key = (o.metric.to_string(), Arc::unwrap_or_clone(o.labels));
+    for o in outputs.iter() {
+        let key = (o.metric.to_string(), (**o.labels).clone());
         let e = result.outputs.entry(key).or_default();
-        e.0.extend(o.timestamps);
-        e.1.extend(o.values);
+        e.0.extend_from_slice(o.timestamps);
+        e.1.extend_from_slice(o.values);
     }
 }
 

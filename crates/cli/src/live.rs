@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tracing::warn;
 use understudy_core::{Labels, SampleBatch, Series, SeriesId, TimelineBatch};
-use understudy_plugin::{Batch, Evaluator, HostConfig, Input, Mode, Plugin, PluginHost};
+use understudy_plugin::{
+    Batch, Evaluator, HostConfig, Input, Mode, Plugin, PluginHost, SeriesColumns,
+};
 use understudy_promql::{Engine, MemStorage};
 
 use crate::config::PluginConfig;
@@ -163,7 +165,7 @@ impl LivePlugins {
                             "plugin {}: input {} does not evaluate: {e}",
                             p.name, spec.name
                         );
-                        Vec::new()
+                        SeriesColumns::default()
                     }
                 };
                 inputs.push(Input {
@@ -177,24 +179,24 @@ impl LivePlugins {
                 inputs,
             }) {
                 Ok(outputs) => {
-                    for o in outputs {
+                    for o in outputs.iter() {
                         let Ok(labels) = Labels::from_pairs(
                             o.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
                         ) else {
                             continue;
                         };
-                        let Ok(series) = Series::new(&*o.metric, labels) else {
+                        let Ok(series) = Series::new(&**o.metric, labels) else {
                             continue;
                         };
                         let series = Arc::new(series);
-                        for (&t, &v) in o.timestamps.iter().zip(&o.values) {
+                        for (&t, &v) in o.timestamps.iter().zip(o.values) {
                             out.push(&series, t, v);
                         }
                         if let Some(&v) = o.values.last() {
                             p.latest
-                                .retain(|(m, l, _)| !(**m == *o.metric && *l == *o.labels));
+                                .retain(|(m, l, _)| !(**m == **o.metric && *l == **o.labels));
                             p.latest
-                                .push((o.metric.to_string(), (*o.labels).clone(), v));
+                                .push((o.metric.to_string(), (**o.labels).clone(), v));
                         }
                     }
                 }

@@ -59,113 +59,84 @@ pub(crate) fn kpi_error(e: wit::KpiError) -> PluginError {
     })
 }
 
-/// A push's batch as the WIT's columns: every series' label set as an id
-/// (sets new to the instance listed once), points of each input flat.
-/// Strings are borrowed from the caller's batch, never cloned.
+/// A push's batch as the WIT takes it: the caller's columns as they are,
+/// plus each series' label set as an id (sets new to the instance listed
+/// once). Nothing is copied on the host but the ids.
 pub(crate) struct Lowered<'a> {
+    batch: &'a Batch,
     new_sets: Vec<Vec<wit::LabelParam<'a>>>,
     retired: Vec<u32>,
-    names: Vec<&'a str>,
-    columns: Vec<Columns>,
-}
-
-/// The columns of one input. Kept by the instance between pushes: an hour
-/// of a thousand series is megabytes, and allocating them anew every push
-/// cost more in page faults than the copy itself.
-#[derive(Debug, Default)]
-pub(crate) struct Columns {
-    ids: Vec<u32>,
-    lengths: Vec<u32>,
-    timestamps: Vec<i64>,
-    values: Vec<f64>,
+    ids: Vec<Vec<u32>>,
 }
 
 impl<'a> Lowered<'a> {
-    /// Lowers `batch` into `scratch`'s buffers (given back by
-    /// [`Lowered::into_scratch`]).
+    /// Numbers `batch`'s label sets, into `scratch`'s buffers (kept by the
+    /// instance between pushes, given back by [`Lowered::into_scratch`]).
     pub(crate) fn new(
         batch: &'a Batch,
-        ids: &mut InputIds,
-        mut scratch: Vec<Columns>,
+        table: &mut InputIds,
+        mut scratch: Vec<Vec<u32>>,
     ) -> Result<Lowered<'a>, String> {
         // Checked before any id is handed out.
         for input in &batch.inputs {
-            for (i, s) in input.series.iter().enumerate() {
-                if s.timestamps.len() != s.values.len() {
-                    return Err(format!(
-                        "input {:?}, series {i}: {} timestamps but {} values",
-                        input.name,
-                        s.timestamps.len(),
-                        s.values.len()
-                    ));
-                }
-                if u32::try_from(s.timestamps.len()).is_err() {
-                    return Err(format!(
-                        "input {:?}, series {i}: more than 2^32 points",
-                        input.name
-                    ));
-                }
-            }
+            input
+                .series
+                .check()
+                .map_err(|m| format!("input {:?}: {m}", input.name))?;
         }
-        ids.begin_push();
+        table.begin_push();
         let mut new_sets = Vec::new();
-        scratch.resize_with(batch.inputs.len(), Columns::default);
-        for (input, c) in batch.inputs.iter().zip(&mut scratch) {
-            c.ids.clear();
-            c.lengths.clear();
-            c.timestamps.clear();
-            c.values.clear();
-            for s in &input.series {
-                let length = u32::try_from(s.timestamps.len()).unwrap_or(u32::MAX);
-                let (id, new) = ids
-                    .id(&s.labels)
+        scratch.resize_with(batch.inputs.len(), Vec::new);
+        for (input, ids) in batch.inputs.iter().zip(&mut scratch) {
+            ids.clear();
+            for labels in &input.series.labels {
+                let (id, new) = table
+                    .id(labels)
                     .ok_or("more than 2^32 label sets sent to one instance")?;
                 if new {
                     new_sets.push(
-                        s.labels
+                        labels
                             .iter()
                             .map(|(name, value)| wit::LabelParam { name, value })
                             .collect(),
                     );
                 }
-                c.ids.push(id);
-                c.lengths.push(length);
-                c.timestamps.extend_from_slice(&s.timestamps);
-                c.values.extend_from_slice(&s.values);
+                ids.push(id);
             }
         }
         Ok(Lowered {
+            batch,
             new_sets,
-            retired: ids.retire(),
-            names: batch.inputs.iter().map(|i| i.name.as_str()).collect(),
-            columns: scratch,
+            retired: table.retire(),
+            ids: scratch,
         })
     }
 
-    /// The column buffers, for the next push.
-    pub(crate) fn into_scratch(self) -> Vec<Columns> {
-        self.columns
+    /// The id buffers, for the next push.
+    pub(crate) fn into_scratch(self) -> Vec<Vec<u32>> {
+        self.ids
     }
 
     /// Calls `f` with the batch as the bindings take it.
-    pub(crate) fn with<T>(&self, batch: &Batch, f: impl FnOnce(wit::Batch<'_>) -> T) -> T {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(wit::Batch<'_>) -> T) -> T {
         let new_sets: Vec<&[wit::LabelParam<'_>]> =
             self.new_sets.iter().map(Vec::as_slice).collect();
         let inputs: Vec<wit::Input<'_>> = self
-            .columns
+            .batch
+            .inputs
             .iter()
-            .zip(&self.names)
-            .map(|(c, name)| wit::Input {
-                name,
-                label_sets: &c.ids,
-                lengths: &c.lengths,
-                timestamps: &c.timestamps,
-                values: &c.values,
+            .zip(&self.ids)
+            .map(|(input, ids)| wit::Input {
+                name: &input.name,
+                label_sets: ids,
+                lengths: &input.series.lengths,
+                timestamps: &input.series.timestamps,
+                values: &input.series.values,
             })
             .collect();
         f(wit::Batch {
-            window_start: batch.window_start,
-            window_end: batch.window_end,
+            window_start: self.batch.window_start,
+            window_end: self.batch.window_end,
             new_label_sets: &new_sets,
             retired_label_sets: &self.retired,
             inputs: &inputs,

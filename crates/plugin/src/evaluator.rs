@@ -10,9 +10,7 @@ use crate::bindings::{Kpi, KpiPre};
 use crate::engine::{HostInner, StoreState};
 use crate::limits::{LogLimiter, sanitize};
 use crate::tables::{InputIds, OutputIds};
-use crate::{
-    Batch, CallStats, Mode, OutputSeries, PluginError, PluginInfo, convert, validate, version,
-};
+use crate::{Batch, CallStats, Mode, Outputs, PluginError, PluginInfo, convert, validate, version};
 
 /// A compiled, pre-instantiated plugin.
 pub(crate) struct PluginInner {
@@ -262,8 +260,8 @@ struct Live {
     evaluator: ResourceAny,
     input_ids: InputIds,
     output_ids: OutputIds,
-    /// Column buffers reused by every push.
-    scratch: Vec<convert::Columns>,
+    /// Label-set id buffers reused by every push.
+    scratch: Vec<Vec<u32>>,
 }
 
 /// State of one [`crate::Evaluator`].
@@ -347,15 +345,15 @@ impl EvaluatorInner {
         after > 0 && self.consecutive >= after
     }
 
-    pub(crate) fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, PluginError> {
+    pub(crate) fn push(&mut self, batch: &Batch) -> Result<Outputs, PluginError> {
         self.call(Call::Push(batch))
     }
 
-    pub(crate) fn finish(&mut self) -> Result<Vec<OutputSeries>, PluginError> {
+    pub(crate) fn finish(&mut self) -> Result<Outputs, PluginError> {
         self.call(Call::Finish)
     }
 
-    fn call(&mut self, call: Call<'_>) -> Result<Vec<OutputSeries>, PluginError> {
+    fn call(&mut self, call: Call<'_>) -> Result<Outputs, PluginError> {
         if self.quarantined() {
             let e = PluginError::Quarantined(self.consecutive);
             self.count(&e);
@@ -406,9 +404,8 @@ impl EvaluatorInner {
                         return Err(PluginError::InvalidBatch(message));
                     }
                 };
-                let result = lowered.with(batch, |arg| {
-                    guest.call_push(&mut live.store, live.evaluator, arg)
-                });
+                let result =
+                    lowered.with(|arg| guest.call_push(&mut live.store, live.evaluator, arg));
                 live.scratch = lowered.into_scratch();
                 result
             }

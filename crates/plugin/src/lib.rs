@@ -1,8 +1,9 @@
 //! The host of understudy's KPI plugins: WebAssembly components of the
 //! `understudy:kpi` world (plugins/wit/kpi.wit), run sandboxed by wasmtime.
 //!
-//! THE PUBLIC API BELOW IS FIXED (the CLI is written against it). Wasmtime
-//! types never appear in it.
+//! Wasmtime types never appear in the public API. Batches and outputs are
+//! columns ([`SeriesColumns`], [`Outputs`]), the shape of the contract, so
+//! the host passes them through without copying them series by series.
 //!
 //! How the sandbox behaves:
 //! - Plugins get no filesystem, network, environment or clock: no WASI is
@@ -43,6 +44,7 @@
     clippy::pedantic
 )]
 mod bindings;
+mod columns;
 mod convert;
 mod engine;
 mod evaluator;
@@ -53,6 +55,10 @@ mod version;
 mod wasi;
 
 use std::path::{Path, PathBuf};
+
+pub use columns::{
+    Labels, OutputColumns, OutputRef, OutputSeries, Outputs, SeriesColumns, SeriesData, SeriesRef,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,18 +150,11 @@ pub struct PluginInfo {
     pub config: Vec<ConfigParam>,
 }
 
-/// A series as columns (labels once).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeriesData {
-    pub labels: Vec<(String, String)>,
-    pub timestamps: Vec<i64>,
-    pub values: Vec<f64>,
-}
-
+/// The result of one input expression over the batch's window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Input {
     pub name: String,
-    pub series: Vec<SeriesData>,
+    pub series: SeriesColumns,
 }
 
 /// One push: every input evaluated over `[window_start, window_end]` (ms).
@@ -164,20 +163,6 @@ pub struct Batch {
     pub window_start: i64,
     pub window_end: i64,
     pub inputs: Vec<Input>,
-}
-
-/// Labels of an output series, `(name, value)` sorted by name.
-pub type Labels = Vec<(String, String)>;
-
-/// A validated output series. The metric name and the labels are shared
-/// handles: a live tick returns the same series every time, and copying
-/// their strings each tick cost more than the plugin's own work.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutputSeries {
-    pub metric: Arc<str>,
-    pub labels: Arc<Labels>,
-    pub timestamps: Vec<i64>,
-    pub values: Vec<f64>,
 }
 
 /// What went wrong; [`PluginError::reason`] is the `reason` label of
@@ -298,11 +283,11 @@ impl Plugin {
 impl Evaluator {
     /// Pushes one batch; outputs are validated (finite timestamps inside the
     /// window, legal names, no duplicate series, size cap) before returning.
-    pub fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, PluginError> {
+    pub fn push(&mut self, batch: &Batch) -> Result<Outputs, PluginError> {
         self.inner.push(batch)
     }
 
-    pub fn finish(&mut self) -> Result<Vec<OutputSeries>, PluginError> {
+    pub fn finish(&mut self) -> Result<Outputs, PluginError> {
         self.inner.finish()
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::bindings::understudy::kpi::types as wit;
 use crate::tables::{Labels, OutputIds};
-use crate::{OutputSeries, OutputSpec, PluginError};
+use crate::{OutputColumns, OutputSpec, Outputs, PluginError};
 
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 pub(crate) fn is_metric_name(name: &str) -> bool {
@@ -65,7 +65,7 @@ pub(crate) fn outputs(
     ids: &mut OutputIds,
     metrics: &[Arc<str>],
     bounds: Bounds,
-) -> Result<Vec<OutputSeries>, PluginError> {
+) -> Result<Outputs, PluginError> {
     let found = result.series.iter().fold(0usize, |n, o| {
         n.saturating_add(o.timestamps.len().max(o.values.len()))
     });
@@ -96,8 +96,8 @@ pub(crate) fn outputs(
             result.series.iter().map(|o| o.label_sets.len()).sum(),
             foldhash::fast::RandomState::default(),
         );
-    let mut out = Vec::with_capacity(result.series.iter().map(|o| o.label_sets.len()).sum());
-    for (k, o) in result.series.iter().enumerate() {
+    let mut out = Vec::with_capacity(result.series.len());
+    for (k, o) in result.series.into_iter().enumerate() {
         let Some(metric) = metrics.get(o.metric as usize) else {
             problem(format!(
                 "output {k}: metric {} is not one of the {} outputs describe() declares",
@@ -120,25 +120,28 @@ pub(crate) fn outputs(
             ));
             continue;
         }
+        let mut labels = Vec::with_capacity(o.label_sets.len());
         let mut at = 0usize;
         for (&id, &length) in o.label_sets.iter().zip(&o.lengths) {
             let range = at..at + length as usize;
             at = range.end;
-            match check_series(id, &o.timestamps[range.clone()], ids, bounds) {
+            match check_series(id, &o.timestamps[range], ids, bounds) {
                 Err(p) => problem(format!("{metric} series with label set {id}: {p}")),
                 Ok(_) if !seen.insert((o.metric, id)) => {
                     problem(format!(
                         "{metric} series with label set {id} is returned twice"
                     ));
                 }
-                Ok(labels) => out.push(OutputSeries {
-                    metric: Arc::clone(metric),
-                    labels: Arc::clone(labels),
-                    timestamps: o.timestamps[range.clone()].to_vec(),
-                    values: o.values[range].to_vec(),
-                }),
+                Ok(l) => labels.push(Arc::clone(l)),
             }
         }
+        out.push(OutputColumns {
+            metric: Arc::clone(metric),
+            labels,
+            lengths: o.lengths,
+            timestamps: o.timestamps,
+            values: o.values,
+        });
     }
     match count {
         0 => {}
@@ -157,7 +160,7 @@ pub(crate) fn outputs(
     }
     ids.retire(&result.retired_label_sets)
         .map_err(PluginError::InvalidOutput)?;
-    Ok(out)
+    Ok(Outputs { metrics: out })
 }
 
 fn check_series<'a>(
@@ -256,11 +259,11 @@ mod tests {
         declared().into_iter().map(|o| o.name.into()).collect()
     }
 
-    fn check(r: wit::Outputs) -> Result<Vec<OutputSeries>, PluginError> {
-        outputs(r, &mut OutputIds::default(), &metrics(), BOUNDS)
+    fn check(r: wit::Outputs) -> Result<Vec<crate::OutputSeries>, PluginError> {
+        outputs(r, &mut OutputIds::default(), &metrics(), BOUNDS).map(Outputs::into_series)
     }
 
-    fn message(r: Result<Vec<OutputSeries>, PluginError>) -> String {
+    fn message<T: std::fmt::Debug>(r: Result<T, PluginError>) -> String {
         match r {
             Err(PluginError::InvalidOutput(m)) => m,
             other => format!("unexpected {other:?}"),

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_host_still_works, dist, empty_batch, host, load};
+use common::{SeriesCalls, assert_host_still_works, dist, empty_batch, host, load};
 use understudy_plugin::{HostConfig, INTERFACE, Mode, PluginError};
 
 /// Whether an error is the one expected.
@@ -28,7 +28,10 @@ fn infinite_loop_times_out_within_its_budget() {
         .open(&[], Mode::Live)
         .expect("open");
     let started = Instant::now();
-    assert_eq!(eval.push(&empty_batch()), Err(PluginError::Timeout(budget)));
+    assert_eq!(
+        eval.push_series(&empty_batch()),
+        Err(PluginError::Timeout(budget))
+    );
     let took = started.elapsed();
     // The deadline fires one 10 ms tick short of the budget; the margin is
     // for the scheduler of a loaded 2-core machine running the other tests,
@@ -42,7 +45,7 @@ fn infinite_loop_times_out_within_its_budget() {
     assert_eq!(faults(&eval), fault("timeout", 1));
     // The evaluator is re-created from the pre-instantiated plugin: its
     // finish() does not loop.
-    assert_eq!(eval.finish(), Ok(vec![]));
+    assert_eq!(eval.finish_series(), Ok(vec![]));
     assert_host_still_works(&host);
 }
 
@@ -55,10 +58,13 @@ fn infinite_loop_runs_out_of_fuel_when_metered() {
     let mut eval = load(&host, "infinite-loop")
         .open(&[], Mode::Offline)
         .expect("open");
-    assert_eq!(eval.push(&empty_batch()), Err(PluginError::OutOfFuel));
+    assert_eq!(
+        eval.push_series(&empty_batch()),
+        Err(PluginError::OutOfFuel)
+    );
     assert_eq!(eval.last_call().fuel_used, Some(50_000_000));
     assert_eq!(faults(&eval), fault("fuel", 1));
-    assert_eq!(eval.finish(), Ok(vec![]));
+    assert_eq!(eval.finish_series(), Ok(vec![]));
     assert_host_still_works(&host);
 }
 
@@ -76,7 +82,7 @@ fn memory_bomb_hits_the_memory_limit() {
         .open(&[], Mode::Live)
         .expect("open");
     assert_eq!(
-        eval.push(&empty_batch()),
+        eval.push_series(&empty_batch()),
         Err(PluginError::MemoryLimit(limit))
     );
     let stats = eval.last_call();
@@ -85,7 +91,7 @@ fn memory_bomb_hits_the_memory_limit() {
         "{stats:?}"
     );
     assert_eq!(faults(&eval), fault("memory", 1));
-    assert_eq!(eval.finish(), Ok(vec![]));
+    assert_eq!(eval.finish_series(), Ok(vec![]));
     assert!(
         eval.last_call().memory_bytes < limit / 2,
         "a fresh instance: {:?}",
@@ -105,14 +111,14 @@ fn huge_output_is_refused_by_size() {
         .open(&[], Mode::Offline)
         .expect("open");
     assert_eq!(
-        eval.push(&empty_batch()),
+        eval.push_series(&empty_batch()),
         Err(PluginError::OutputTooLarge {
             found: 10_000_000,
             limit
         })
     );
     assert_eq!(faults(&eval), fault("output_size", 1));
-    assert_eq!(eval.finish(), Ok(vec![]));
+    assert_eq!(eval.finish_series(), Ok(vec![]));
     assert_host_still_works(&host);
 }
 
@@ -129,7 +135,7 @@ fn huge_output_within_live_limits_is_contained_too() {
         .open(&[], Mode::Live)
         .expect("open");
     assert_eq!(
-        eval.push(&empty_batch()),
+        eval.push_series(&empty_batch()),
         Err(PluginError::MemoryLimit(limit))
     );
     assert_host_still_works(&host);
@@ -139,7 +145,7 @@ fn huge_output_within_live_limits_is_contained_too() {
 fn panic_is_a_trap_with_the_panic_message() {
     let host = host(HostConfig::live());
     let mut eval = load(&host, "panic").open(&[], Mode::Live).expect("open");
-    match eval.push(&empty_batch()) {
+    match eval.push_series(&empty_batch()) {
         Err(PluginError::Trap(message)) => {
             assert!(message.contains("unreachable"), "{message}");
             assert!(
@@ -151,7 +157,7 @@ fn panic_is_a_trap_with_the_panic_message() {
         other => panic!("expected a trap, got {other:?}"),
     }
     assert_eq!(faults(&eval), fault("trap", 1));
-    assert_eq!(eval.finish(), Ok(vec![]));
+    assert_eq!(eval.finish_series(), Ok(vec![]));
     assert_host_still_works(&host);
 }
 
@@ -161,7 +167,7 @@ fn nan_flood_is_invalid_output() {
     let mut eval = load(&host, "nan-flood")
         .open(&[], Mode::Live)
         .expect("open");
-    match eval.push(&empty_batch()) {
+    match eval.push_series(&empty_batch()) {
         Err(PluginError::InvalidOutput(message)) => {
             assert!(
                 message.contains(
@@ -174,7 +180,7 @@ fn nan_flood_is_invalid_output() {
     }
     assert_eq!(faults(&eval), fault("invalid_output", 1));
     // Not a trap: the same instance goes on.
-    assert_eq!(eval.finish(), Ok(vec![]));
+    assert_eq!(eval.finish_series(), Ok(vec![]));
     assert_host_still_works(&host);
 }
 
@@ -228,14 +234,17 @@ fn repeated_faults_quarantine_the_evaluator() {
     let mut eval = load(&host, "panic").open(&[], Mode::Live).expect("open");
     for _ in 0..3 {
         assert!(matches!(
-            eval.push(&empty_batch()),
+            eval.push_series(&empty_batch()),
             Err(PluginError::Trap(_))
         ));
     }
     for _ in 0..2 {
         let started = Instant::now();
-        assert_eq!(eval.push(&empty_batch()), Err(PluginError::Quarantined(3)));
-        assert_eq!(eval.finish(), Err(PluginError::Quarantined(3)));
+        assert_eq!(
+            eval.push_series(&empty_batch()),
+            Err(PluginError::Quarantined(3))
+        );
+        assert_eq!(eval.finish_series(), Err(PluginError::Quarantined(3)));
         assert!(
             started.elapsed() < Duration::from_millis(50),
             "the plugin is not run"
@@ -248,7 +257,7 @@ fn repeated_faults_quarantine_the_evaluator() {
     // Other evaluators of the same plugin are not quarantined.
     let mut other = load(&host, "panic").open(&[], Mode::Live).expect("open");
     assert!(matches!(
-        other.push(&empty_batch()),
+        other.push_series(&empty_batch()),
         Err(PluginError::Trap(_))
     ));
     assert_host_still_works(&host);
@@ -265,20 +274,23 @@ fn a_good_call_resets_the_fault_count() {
         .expect("open");
     for _ in 0..3 {
         assert!(matches!(
-            eval.push(&empty_batch()),
+            eval.push_series(&empty_batch()),
             Err(PluginError::InvalidOutput(_))
         ));
-        assert_eq!(eval.finish(), Ok(vec![]));
+        assert_eq!(eval.finish_series(), Ok(vec![]));
     }
     assert!(matches!(
-        eval.push(&empty_batch()),
+        eval.push_series(&empty_batch()),
         Err(PluginError::InvalidOutput(_))
     ));
     assert!(matches!(
-        eval.push(&empty_batch()),
+        eval.push_series(&empty_batch()),
         Err(PluginError::InvalidOutput(_))
     ));
-    assert_eq!(eval.push(&empty_batch()), Err(PluginError::Quarantined(2)));
+    assert_eq!(
+        eval.push_series(&empty_batch()),
+        Err(PluginError::Quarantined(2))
+    );
     assert_eq!(
         faults(&eval),
         vec![
@@ -306,7 +318,7 @@ fn every_hostile_plugin_in_one_host() {
     ];
     for (name, is_expected) in expected {
         let mut eval = load(&host, name).open(&[], Mode::Live).expect("open");
-        match eval.push(&empty_batch()) {
+        match eval.push_series(&empty_batch()) {
             Err(e) if is_expected(&e) => {}
             other => panic!("{name}: unexpected {other:?}"),
         }

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{dist, host, load, pod, productivity_batch, productivity_expected};
+use common::{SeriesCalls, dist, host, load, pod, productivity_batch, productivity_expected};
 use understudy_plugin::{
     Batch, HostConfig, Input, MetricKind, Mode, Plugin, PluginError, PluginHost, PluginInfo,
 };
@@ -20,7 +20,7 @@ fn productivity_computes_the_expected_numbers() {
     for mode in [Mode::Live, Mode::Offline] {
         let mut eval = plugin.open(&[], mode).expect("open");
         assert_eq!(
-            eval.push(&productivity_batch()),
+            eval.push_series(&productivity_batch()),
             Ok(productivity_expected())
         );
         let stats = eval.last_call();
@@ -34,15 +34,15 @@ fn productivity_computes_the_expected_numbers() {
             inputs: vec![
                 Input {
                     name: "success".into(),
-                    series: vec![pod("b", &[(75_000, 3.0), (90_000, 4.0)])],
+                    series: vec![pod("b", &[(75_000, 3.0), (90_000, 4.0)])].into(),
                 },
                 Input {
                     name: "cpu".into(),
-                    series: vec![pod("b", &[(75_000, 1.5), (105_000, 1.0)])],
+                    series: vec![pod("b", &[(75_000, 1.5), (105_000, 1.0)])].into(),
                 },
             ],
         };
-        let out = eval.push(&next).expect("push");
+        let out = eval.push_series(&next).expect("push");
         assert_eq!(out.len(), 1);
         assert_eq!(
             *out[0].labels,
@@ -55,7 +55,7 @@ fn productivity_computes_the_expected_numbers() {
             (out[0].timestamps.as_slice(), out[0].values.as_slice()),
             (&[75_000][..], &[2.0][..])
         );
-        assert_eq!(eval.finish(), Ok(vec![]));
+        assert_eq!(eval.finish_series(), Ok(vec![]));
         assert!(eval.faults().is_empty());
     }
 }
@@ -68,14 +68,14 @@ fn productivity_reports_a_missing_input_as_a_typed_error() {
         .expect("open");
     let mut batch = productivity_batch();
     batch.inputs.truncate(1);
-    match eval.push(&batch) {
+    match eval.push_series(&batch) {
         Err(PluginError::Plugin(message)) => assert!(message.contains("cpu"), "{message}"),
         other => panic!("expected a typed error, got {other:?}"),
     }
     assert_eq!(eval.faults(), &[("plugin_error".to_string(), 1)]);
     // A typed error leaves the instance as it was.
     assert_eq!(
-        eval.push(&productivity_batch()),
+        eval.push_series(&productivity_batch()),
         Ok(productivity_expected())
     );
 }
@@ -92,7 +92,7 @@ fn fuel_is_metered_and_deterministic() {
         let mut eval = plugin.open(&[], Mode::Offline).expect("open");
         for _ in 0..2 {
             assert_eq!(
-                eval.push(&productivity_batch()),
+                eval.push_series(&productivity_batch()),
                 Ok(productivity_expected())
             );
             used.push(eval.last_call().fuel_used);
@@ -193,11 +193,11 @@ fn real_plugins_open_with_defaults_and_refuse_bad_config() {
                 .iter()
                 .map(|i| Input {
                     name: i.name.clone(),
-                    series: vec![],
+                    series: vec![].into(),
                 })
                 .collect(),
         };
-        assert_eq!(eval.push(&empty_inputs), Ok(vec![]), "{name}");
+        assert_eq!(eval.push_series(&empty_inputs), Ok(vec![]), "{name}");
         let unknown = [("no-such-param".to_string(), "1".to_string())];
         assert!(
             matches!(plugin.open(&unknown, Mode::Live), Err(PluginError::Plugin(m)) if m.starts_with("invalid config: ")),
@@ -256,7 +256,7 @@ fn compiled_plugins_go_to_the_cache_dir() {
             .open(&[], Mode::Live)
             .expect("open");
         assert_eq!(
-            eval.push(&productivity_batch()),
+            eval.push_series(&productivity_batch()),
             Ok(productivity_expected())
         );
     }
@@ -272,7 +272,7 @@ fn compiled_plugins_go_to_the_cache_dir() {
         .open(&[], Mode::Live)
         .expect("open");
     assert_eq!(
-        eval.push(&productivity_batch()),
+        eval.push_series(&productivity_batch()),
         Ok(productivity_expected())
     );
 }
@@ -298,11 +298,11 @@ fn evaluators_outlive_their_host_and_move_across_threads() {
     let plugin = load(&host, "productivity");
     let mut eval = plugin.open(&[], Mode::Live).expect("open");
     drop(host);
-    let handle = std::thread::spawn(move || eval.push(&productivity_batch()));
+    let handle = std::thread::spawn(move || eval.push_series(&productivity_batch()));
     assert_eq!(handle.join().expect("thread"), Ok(productivity_expected()));
     let mut again = plugin.open(&[], Mode::Live).expect("open");
     assert_eq!(
-        again.push(&productivity_batch()),
+        again.push_series(&productivity_batch()),
         Ok(productivity_expected())
     );
 }
@@ -348,27 +348,31 @@ fn label_set_ids_survive_pushes_retirement_and_a_new_instance() {
     // Pods a and b, then only a for long enough that b's label set is
     // retired on both sides; then b comes back under a new id.
     assert_eq!(
-        pods_of(&eval.push(&window_of(0, &["a", "b"])).expect("push")),
+        pods_of(&eval.push_series(&window_of(0, &["a", "b"])).expect("push")),
         ["a", "b"]
     );
     for k in 1..=120 {
-        let out = eval.push(&window_of(k, &["a"])).expect("push");
+        let out = eval.push_series(&window_of(k, &["a"])).expect("push");
         assert_eq!(pods_of(&out), ["a"], "window {k}");
         assert_eq!(out[0].values, vec![3.0]);
     }
-    let out = eval.push(&window_of(121, &["b", "a", "c"])).expect("push");
+    let out = eval
+        .push_series(&window_of(121, &["b", "a", "c"]))
+        .expect("push");
     assert_eq!(pods_of(&out), ["a", "b", "c"]);
     assert!(out.iter().all(|s| s.values == vec![3.0]));
 
     // A malformed batch drops the instance; the next one starts both id
     // spaces over and still answers for every pod.
     let mut lopsided = window_of(122, &["a"]);
-    lopsided.inputs[0].series[0].values.push(1.0);
+    lopsided.inputs[0].series.values.push(1.0);
     assert!(matches!(
-        eval.push(&lopsided),
-        Err(PluginError::InvalidBatch(m)) if m.contains("1 timestamps but 2 values")
+        eval.push_series(&lopsided),
+        Err(PluginError::InvalidBatch(m)) if m.contains("1 timestamps, 2 values")
     ));
     assert!(eval.faults().is_empty(), "not the plugin's fault");
-    let out = eval.push(&window_of(123, &["c", "b", "a"])).expect("push");
+    let out = eval
+        .push_series(&window_of(123, &["c", "b", "a"]))
+        .expect("push");
     assert_eq!(pods_of(&out), ["a", "b", "c"]);
 }

@@ -3,7 +3,7 @@
 
 use understudy_kpi_sdk::{
     Batch, Config, InputSpec, Kpi, KpiError, Mode, OutputSeries, OutputSet, OutputSpec, PluginInfo,
-    export_kpi, join,
+    export_kpi, join_series,
 };
 
 const METRIC: &str = "memegenerator_pod_productivity";
@@ -46,16 +46,21 @@ impl Kpi for Productivity {
 
     fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, KpiError> {
         let mut out = OutputSet::new(batch);
-        for j in join(
+        // Series by series: a pod's points go to one output series without
+        // a lookup per point.
+        for pod in join_series(
             batch.series("success")?,
             batch.series("cpu")?,
             &["namespace", "pod"],
         ) {
-            // A negative rate can only come from a broken input; skip it.
-            if j.left >= 0.0 && j.right >= 0.0 {
-                // Not `max`: in wasm that is a call to `fmax`.
-                let cpu = if j.right > MIN_CPU { j.right } else { MIN_CPU };
-                out.add(METRIC, &j.labels, j.timestamp, j.left / cpu);
+            let mut series = out.series(METRIC, &pod.labels);
+            for (t, success, cpu) in pod.common() {
+                // A negative rate can only come from a broken input; skip it.
+                if success >= 0.0 && cpu >= 0.0 {
+                    // Not `max`: in wasm that is a call to `fmax`.
+                    let cpu = if cpu > MIN_CPU { cpu } else { MIN_CPU };
+                    series.add(t, success / cpu);
+                }
             }
         }
         Ok(out.into_series())

@@ -77,7 +77,7 @@ impl<K: Kpi> Evaluator<K> {
             wire.retired_label_sets,
             std::mem::take(&mut self.table),
         );
-        let result = batch.check().and_then(|()| self.kpi.push(&batch));
+        let result = batch.check_structure().and_then(|()| self.kpi.push(&batch));
         let (table, retired) = batch.into_table();
         self.table = table;
         self.table.retire(&retired);

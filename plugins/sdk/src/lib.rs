@@ -83,7 +83,7 @@ pub use batch::{Batch, OwnedSeries, Series, SeriesIter};
 pub use config::{Config, parse_duration_ms};
 pub use evaluator::RETIRE_AFTER_PUSHES;
 pub use labels::{BuildLabelHasher, KeyedState, LabelHasher, LabelMap, LabelSet, Labels};
-pub use output::{Join, Joined, OutputSet, join};
+pub use output::{Common, Join, Joined, OutputSet, SeriesPair, SeriesWriter, join, join_series};
 pub use types::{
     ConfigParam, InputSpec, KpiError, LogLevel, MetricKind, Mode, OutputSeries, OutputSpec,
     PluginInfo,

@@ -106,6 +106,27 @@ impl OutputSet {
         timestamp: i64,
         value: f64,
     ) {
+        let i = self.index(metric, labels);
+        self.series[i].push(timestamp, value);
+        self.last = i;
+    }
+
+    /// A writer for the series `(metric, labels)`: for a KPI that computes
+    /// a whole series at a time, it adds points without finding the series
+    /// again for each one. Same rules as [`OutputSet::add`].
+    pub fn series(&mut self, metric: &'static str, labels: &LabelSet) -> SeriesWriter<'_> {
+        let i = self.index(metric, labels);
+        self.last = i;
+        SeriesWriter {
+            window_start: self.window_start,
+            window_end: self.window_end,
+            series: &mut self.series[i],
+            dropped: &mut self.dropped,
+        }
+    }
+
+    /// The index in `series` of `(metric, labels)`, created if new.
+    fn index(&mut self, metric: &'static str, labels: &LabelSet) -> usize {
         let m = match self.metrics.iter().position(|(m, _)| same_str(m, metric)) {
             Some(m) => m,
             None => {
@@ -118,7 +139,7 @@ impl OutputSet {
                 self.metrics.len() - 1
             }
         };
-        let i = match self.metrics[m].1.entry(labels.clone()) {
+        match self.metrics[m].1.entry(labels.clone()) {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
                 let i = self.series.len();
@@ -135,9 +156,7 @@ impl OutputSet {
                 });
                 i
             }
-        };
-        self.series[i].push(timestamp, value);
-        self.last = i;
+        }
     }
 
     /// Points refused by [`OutputSet::add`] so far.
@@ -149,10 +168,12 @@ impl OutputSet {
         self.series.is_empty()
     }
 
-    /// The series, in the order their first points were added.
+    /// The series, in the order they were first used; a series that got no
+    /// point (a [`SeriesWriter`] whose points were all dropped) is left out.
     pub fn into_series(self) -> Vec<OutputSeries> {
         self.series
             .into_iter()
+            .filter(|c| !c.timestamps.is_empty())
             .map(|mut c| {
                 if !c.ascending {
                     last_per_timestamp(&mut c.timestamps, &mut c.values);
@@ -165,6 +186,29 @@ impl OutputSet {
                 }
             })
             .collect()
+    }
+}
+
+/// Adds points to one series of an [`OutputSet`] (see [`OutputSet::series`]).
+#[derive(Debug)]
+pub struct SeriesWriter<'s> {
+    window_start: i64,
+    window_end: i64,
+    series: &'s mut Collected,
+    dropped: &'s mut usize,
+}
+
+impl SeriesWriter<'_> {
+    /// Adds a point; `false` (and counted as dropped) when it lies outside
+    /// the window or is NaN/±Inf.
+    #[inline]
+    pub fn add(&mut self, timestamp: i64, value: f64) -> bool {
+        if !(self.window_start..=self.window_end).contains(&timestamp) || !value.is_finite() {
+            *self.dropped += 1;
+            return false;
+        }
+        self.series.push(timestamp, value);
+        true
     }
 }
 
@@ -205,28 +249,41 @@ fn last_per_timestamp(timestamps: &mut Vec<i64>, values: &mut Vec<f64>) {
     }
 }
 
-/// One matched pair of [`join`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Joined {
-    /// The `by` labels, sorted by name: one handle shared by all points of
-    /// one series.
+/// Two series, one of each input of a [`join_series`], with the same `by`
+/// labels.
+#[derive(Debug, Clone)]
+pub struct SeriesPair<'a> {
+    /// The `by` labels, sorted by name.
     pub labels: LabelSet,
-    pub timestamp: i64,
-    pub left: f64,
-    pub right: f64,
+    pub left: Series<'a>,
+    pub right: Series<'a>,
 }
 
-/// Inner join of two inputs on the labels `by` and the timestamp, like a
-/// PromQL `left / on(by) right` per step. Series missing a `by` label and
-/// non-finite values are skipped; when a label set occurs more than once on
-/// one side (the queries' `sum by` prevents that), its first series is used.
-///
-/// The pairs are yielded series by series (left order), ascending in time.
-pub fn join<'a>(
+impl<'a> SeriesPair<'a> {
+    /// `(timestamp, left, right)` at every timestamp both series have,
+    /// ascending; non-finite values are skipped, and at a timestamp the
+    /// right series repeats its first finite value is used.
+    pub fn common(&self) -> Common<'a> {
+        Common {
+            left: self.left,
+            right: self.right,
+            i: 0,
+            j: 0,
+        }
+    }
+}
+
+/// The pairs of series of two inputs that have the same labels `by`, like
+/// the series a PromQL `left / on(by) right` matches, in left order. Series
+/// missing a `by` label are skipped; when a label set occurs more than once
+/// on one side (the queries' `sum by` prevents that), its first series is
+/// used. For KPIs that work series by series: see [`SeriesPair::common`]
+/// and [`OutputSet::series`].
+pub fn join_series<'a>(
     left: impl IntoIterator<Item = Series<'a>>,
     right: impl IntoIterator<Item = Series<'a>>,
     by: &[&str],
-) -> Join<'a> {
+) -> Vec<SeriesPair<'a>> {
     let mut right_by_key: LabelMap<Series<'a>> = LabelMap::default();
     for series in right {
         if let Some(key) = series.label_set(by) {
@@ -241,27 +298,76 @@ pub fn join<'a>(
             };
             // Taking the right series out makes a repeated left key miss.
             if let Some(right) = right_by_key.remove(&key) {
-                pairs.push((key, series, right));
+                pairs.push(SeriesPair {
+                    labels: key,
+                    left: series,
+                    right,
+                });
             }
         }
     }
+    pairs
+}
+
+/// Inner join of two inputs on the labels `by` and the timestamp, point by
+/// point: [`join_series`] and [`SeriesPair::common`] in one iterator, in
+/// left order and ascending in time within a pair.
+pub fn join<'a>(
+    left: impl IntoIterator<Item = Series<'a>>,
+    right: impl IntoIterator<Item = Series<'a>>,
+    by: &[&str],
+) -> Join<'a> {
     Join {
-        pairs: pairs.into_iter(),
+        pairs: join_series(left, right, by).into_iter(),
         current: None,
     }
+}
+
+/// One matched pair of [`join`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Joined {
+    /// The `by` labels, sorted by name: one handle shared by all points of
+    /// one series.
+    pub labels: LabelSet,
+    pub timestamp: i64,
+    pub left: f64,
+    pub right: f64,
 }
 
 /// The iterator [`join`] returns.
 #[derive(Debug)]
 pub struct Join<'a> {
-    pairs: std::vec::IntoIter<(LabelSet, Series<'a>, Series<'a>)>,
-    current: Option<Merge<'a>>,
+    pairs: std::vec::IntoIter<SeriesPair<'a>>,
+    current: Option<(LabelSet, Common<'a>)>,
 }
 
-/// A merge of one left and one right series, both ascending.
-#[derive(Debug)]
-struct Merge<'a> {
-    labels: LabelSet,
+impl Iterator for Join<'_> {
+    type Item = Joined;
+
+    #[inline]
+    fn next(&mut self) -> Option<Joined> {
+        loop {
+            if let Some((labels, common)) = &mut self.current
+                && let Some((timestamp, left, right)) = common.next()
+            {
+                return Some(Joined {
+                    labels: labels.clone(),
+                    timestamp,
+                    left,
+                    right,
+                });
+            }
+            let pair = self.pairs.next()?;
+            let common = pair.common();
+            self.current = Some((pair.labels, common));
+        }
+    }
+}
+
+/// The iterator [`SeriesPair::common`] returns: a merge of two ascending
+/// series.
+#[derive(Debug, Clone)]
+pub struct Common<'a> {
     left: Series<'a>,
     right: Series<'a>,
     /// Next left point.
@@ -270,9 +376,11 @@ struct Merge<'a> {
     j: usize,
 }
 
-impl Merge<'_> {
-    #[inline(always)]
-    fn next(&mut self) -> Option<Joined> {
+impl Iterator for Common<'_> {
+    type Item = (i64, f64, f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(i64, f64, f64)> {
         let (lt, lv) = (self.left.timestamps, self.left.values);
         let (rt, rv) = (self.right.timestamps, self.right.values);
         let ln = lt.len().min(lv.len());
@@ -290,40 +398,12 @@ impl Merge<'_> {
             let mut k = self.j;
             while k < rn && rt[k] == t {
                 if rv[k].is_finite() {
-                    return Some(Joined {
-                        labels: self.labels.clone(),
-                        timestamp: t,
-                        left: l,
-                        right: rv[k],
-                    });
+                    return Some((t, l, rv[k]));
                 }
                 k += 1;
             }
         }
         None
-    }
-}
-
-impl Iterator for Join<'_> {
-    type Item = Joined;
-
-    #[inline]
-    fn next(&mut self) -> Option<Joined> {
-        loop {
-            if let Some(m) = &mut self.current
-                && let Some(j) = m.next()
-            {
-                return Some(j);
-            }
-            let (labels, left, right) = self.pairs.next()?;
-            self.current = Some(Merge {
-                labels,
-                left,
-                right,
-                i: 0,
-                j: 0,
-            });
-        }
     }
 }
 
@@ -453,6 +533,48 @@ mod tests {
                 (9, 5.0, 2.0)
             ]
         );
+    }
+
+    #[test]
+    fn series_pairs_and_writers_give_what_join_and_add_give() {
+        let batch = Batch::new(0, 10)
+            .with_input(
+                "l",
+                vec![
+                    OwnedSeries::new(&[("pod", "a")], &[(1, 1.0), (5, 3.0), (11, 1.0)]),
+                    OwnedSeries::new(&[("pod", "b")], &[(1, 4.0), (9, f64::NAN)]),
+                ],
+            )
+            .with_input(
+                "r",
+                vec![
+                    OwnedSeries::new(&[("pod", "b")], &[(1, 1.0), (9, 2.0)]),
+                    OwnedSeries::new(&[("pod", "a")], &[(1, 0.0), (5, 30.0), (11, 1.0)]),
+                ],
+            );
+        let (l, r) = (
+            || batch.series("l").expect("l"),
+            || batch.series("r").expect("r"),
+        );
+        let mut by_point = OutputSet::new(&batch);
+        for j in join(l(), r(), &["pod"]) {
+            by_point.add("m", &j.labels, j.timestamp, j.left / j.right);
+        }
+        let mut by_series = OutputSet::new(&batch);
+        let pairs = join_series(l(), r(), &["pod"]);
+        assert_eq!(pairs.len(), 2);
+        for pair in &pairs {
+            let mut w = by_series.series("m", &pair.labels);
+            for (t, left, right) in pair.common() {
+                w.add(t, left / right);
+            }
+        }
+        // 1/0 is infinite and 11 lies outside the window: both dropped.
+        assert_eq!((by_point.dropped(), by_series.dropped()), (2, 2));
+        let (a, b) = (by_point.into_series(), by_series.into_series());
+        assert_eq!(a, b);
+        assert_eq!(b[0].timestamps, vec![5]);
+        assert_eq!(b[1].values, vec![4.0]);
     }
 
     #[test]

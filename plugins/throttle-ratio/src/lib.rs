@@ -3,7 +3,7 @@
 
 use understudy_kpi_sdk::{
     Batch, Config, InputSpec, Kpi, KpiError, Mode, OutputSeries, OutputSet, OutputSpec, PluginInfo,
-    export_kpi, join,
+    export_kpi, join_series,
 };
 
 const METRIC: &str = "understudy_cpu_throttle_ratio";
@@ -43,14 +43,17 @@ impl Kpi for ThrottleRatio {
 
     fn push(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, KpiError> {
         let mut out = OutputSet::new(batch);
-        for j in join(
+        for pod in join_series(
             batch.series("throttled")?,
             batch.series("periods")?,
             &["namespace", "pod"],
         ) {
-            // No periods: the pod did not run (or has no limit); there is no ratio.
-            if j.right > 0.0 && j.left >= 0.0 {
-                out.add(METRIC, &j.labels, j.timestamp, j.left / j.right);
+            let mut series = out.series(METRIC, &pod.labels);
+            for (t, throttled, periods) in pod.common() {
+                // No periods: the pod did not run (or has no limit); there is no ratio.
+                if periods > 0.0 && throttled >= 0.0 {
+                    series.add(t, throttled / periods);
+                }
             }
         }
         Ok(out.into_series())

@@ -5,8 +5,26 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use understudy_plugin::{
-    Batch, HostConfig, Input, Mode, OutputSeries, Plugin, PluginHost, SeriesData,
+    Batch, Evaluator, HostConfig, Input, Mode, OutputSeries, Outputs, Plugin, PluginError,
+    PluginHost, SeriesData,
 };
+
+/// `push` and `finish` with the outputs as series of their own, which
+/// compare and index easily.
+pub trait SeriesCalls {
+    fn push_series(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, PluginError>;
+    fn finish_series(&mut self) -> Result<Vec<OutputSeries>, PluginError>;
+}
+
+impl SeriesCalls for Evaluator {
+    fn push_series(&mut self, batch: &Batch) -> Result<Vec<OutputSeries>, PluginError> {
+        self.push(batch).map(Outputs::into_series)
+    }
+
+    fn finish_series(&mut self) -> Result<Vec<OutputSeries>, PluginError> {
+        self.finish().map(Outputs::into_series)
+    }
+}
 
 /// A host with `config`, sharing one on-disk cache of compiled plugins with
 /// the other tests (compiling is most of a debug build's test time).
@@ -68,14 +86,16 @@ pub fn productivity_batch() -> Batch {
                 series: vec![
                     pod("a", &[(15_000, 10.0), (30_000, 12.0)]),
                     pod("b", &[(15_000, 3.0)]),
-                ],
+                ]
+                .into(),
             },
             Input {
                 name: "cpu".into(),
                 series: vec![
                     pod("a", &[(15_000, 0.5), (30_000, 0.0)]),
                     pod("b", &[(30_000, 1.0)]),
-                ],
+                ]
+                .into(),
             },
         ],
     }
@@ -111,7 +131,7 @@ pub fn assert_host_still_works(host: &PluginHost) {
         Err(e) => panic!("open productivity: {e}"),
     };
     assert_eq!(
-        eval.push(&productivity_batch()),
+        eval.push_series(&productivity_batch()),
         Ok(productivity_expected())
     );
 }
