@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer, Serialize};
+use understudy_source_prom::PrometheusConfig;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -99,7 +100,7 @@ impl Default for Recorder {
 }
 
 /// Source types this build knows. Each arrives with its own crate.
-const SOURCE_TYPES: &[&str] = &["recording"];
+const SOURCE_TYPES: &[&str] = &["recording", "prometheus"];
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
@@ -126,6 +127,16 @@ impl Config {
         }
         if let Err(e) = self.recording_sources() {
             problems.push(e.to_string());
+        }
+        match self.prometheus_sources() {
+            Ok(list) => {
+                for (i, c) in list.iter().enumerate() {
+                    for p in c.problems() {
+                        problems.push(format!("[[source.prometheus]] #{i}: {p}"));
+                    }
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
         }
         for (i, p) in self.plugin.iter().enumerate() {
             if p.interval < Duration::from_secs(1) {
@@ -154,6 +165,16 @@ impl Config {
         } else {
             bail!("{}", problems.join("\n"))
         }
+    }
+
+    /// The `[[source.prometheus]]` sections.
+    pub fn prometheus_sources(&self) -> Result<Vec<PrometheusConfig>> {
+        let Some(v) = self.source.get("prometheus") else {
+            return Ok(Vec::new());
+        };
+        v.clone()
+            .try_into()
+            .map_err(|e| anyhow::anyhow!("[[source.prometheus]]: {e}"))
     }
 
     /// The `[[source.recording]]` sections.

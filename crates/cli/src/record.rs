@@ -28,6 +28,7 @@ use crate::health::Health;
 use crate::human;
 use crate::live::LivePlugins;
 use crate::recording_source::RecordingSource;
+use understudy_source_prom::{PrometheusSource, RemoteWriteSource};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -70,10 +71,23 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The one place that lists every source the config asks for.
 fn build_sources(config: &Config) -> Result<Vec<Box<dyn Source>>> {
-    // Prometheus, NATS and Kubernetes sources are added here as they land.
+    // NATS and Kubernetes sources are added here as they land.
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     for (i, c) in config.recording_sources()?.into_iter().enumerate() {
         sources.push(Box::new(RecordingSource::new(i, c)));
+    }
+    for (i, c) in config.prometheus_sources()?.into_iter().enumerate() {
+        let plan = understudy_source_prom::plan(&c)
+            .map_err(|e| anyhow::anyhow!("[[source.prometheus]] #{i}: {e}"))?;
+        for s in &plan.skipped {
+            warn!("[[source.prometheus]] #{i}: dashboard target left out: {s}");
+        }
+        if let Some(rw) = &c.remote_write {
+            sources.push(Box::new(RemoteWriteSource::new(i, rw.clone())));
+        }
+        let source = PrometheusSource::new(i, c, plan.queries, plan.selectors)
+            .map_err(|e| anyhow::anyhow!("[[source.prometheus]] #{i}: {e}"))?;
+        sources.push(Box::new(source));
     }
     Ok(sources)
 }

@@ -1,0 +1,272 @@
+//! `[[source.prometheus]]`: what to record from one Prometheus.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+/// One Prometheus to record.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusConfig {
+    /// Base URL of the Prometheus HTTP API, e.g. `http://127.0.0.1:9090`.
+    pub url: String,
+    /// How often selectors are fetched and queries evaluated.
+    #[serde(default = "default_interval", with = "duration")]
+    pub interval: Duration,
+    /// Time budget of one HTTP request (also sent as the query timeout).
+    #[serde(default = "default_timeout", with = "duration")]
+    pub timeout: Duration,
+    /// Series selectors whose raw samples are recorded with their original
+    /// timestamps (`{namespace="meme-generator"}`, `up`).
+    #[serde(default)]
+    pub selectors: Vec<String>,
+    /// Named PromQL expressions evaluated every interval; each answer is
+    /// stored with the expression, so replay serves what was shown live.
+    #[serde(default)]
+    pub queries: BTreeMap<String, String>,
+    /// Grafana dashboards whose Prometheus panel targets are recorded as
+    /// queries (and whose selectors are added to `selectors`).
+    #[serde(default)]
+    pub dashboards: Vec<PathBuf>,
+    /// Template variable values for the dashboards, over their saved ones.
+    #[serde(default)]
+    pub dashboard_vars: BTreeMap<String, String>,
+    /// The time range the dashboards are looked at with (sets Grafana's
+    /// `$__interval` and `$__range`).
+    #[serde(default = "default_dashboard_range", with = "duration")]
+    pub dashboard_range: Duration,
+    /// The Prometheus scrape interval (Grafana's `$__rate_interval` needs it).
+    #[serde(default = "default_scrape_interval", with = "duration")]
+    pub scrape_interval: Duration,
+    /// Series one selector may bring; beyond it the rest is left out, a
+    /// warning logged and the truncation recorded.
+    #[serde(default = "default_max_series")]
+    pub max_series_per_selector: usize,
+    #[serde(default)]
+    pub auth: Option<Auth>,
+    #[serde(default)]
+    pub tls: Tls,
+    /// Receive Prometheus remote write on this address as well.
+    #[serde(default)]
+    pub remote_write: Option<RemoteWrite>,
+}
+
+/// How to authenticate to Prometheus. Secrets come from files or inline
+/// values; they are never logged or written to the manifest.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Auth {
+    Basic {
+        username: String,
+        #[serde(default)]
+        password: Option<Secret>,
+        #[serde(default)]
+        password_file: Option<PathBuf>,
+    },
+    Bearer {
+        #[serde(default)]
+        token: Option<Secret>,
+        #[serde(default)]
+        token_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// PEM bundle of the CAs that sign Prometheus' certificate (else the
+    /// system's).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate and key (PEM) for mutual TLS.
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// Accept any certificate. For a lab only.
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteWrite {
+    /// Where to listen for `POST /api/v1/write`; 127.0.0.1 unless told otherwise.
+    pub listen: SocketAddr,
+    /// Largest request body accepted (compressed).
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+/// A secret value: `Debug` and the manifest show `<redacted>`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(15)
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_dashboard_range() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+fn default_scrape_interval() -> Duration {
+    Duration::from_secs(15)
+}
+
+fn default_max_series() -> usize {
+    10_000
+}
+
+fn default_max_body() -> usize {
+    32 << 20
+}
+
+impl PrometheusConfig {
+    /// Every problem of the section, each naming its field.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        match reqwest::Url::parse(&self.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            Ok(u) => p.push(format!(
+                "url = {:?}: scheme {:?} is not http or https",
+                self.url,
+                u.scheme()
+            )),
+            Err(e) => p.push(format!("url = {:?}: {e}", self.url)),
+        }
+        if self.interval < Duration::from_secs(1) {
+            p.push("interval: at least 1s".into());
+        }
+        if self.timeout.is_zero() {
+            p.push("timeout: must be more than 0s".into());
+        }
+        for (i, s) in self.selectors.iter().enumerate() {
+            if let Err(e) = check_selector(s) {
+                p.push(format!("selectors[{i}] = {s:?}: {e}"));
+            }
+        }
+        for (name, expr) in &self.queries {
+            if let Err(e) = promql_parser::parser::parse(expr) {
+                p.push(format!("queries.{name} = {expr:?}: {e}"));
+            }
+        }
+        if self.max_series_per_selector == 0 {
+            p.push("max_series_per_selector: at least 1".into());
+        }
+        match &self.auth {
+            Some(Auth::Basic {
+                password,
+                password_file,
+                ..
+            }) if password.is_some() == password_file.is_some() => {
+                p.push("auth.basic: give exactly one of password and password_file".into());
+            }
+            Some(Auth::Bearer { token, token_file }) if token.is_some() == token_file.is_some() => {
+                p.push("auth.bearer: give exactly one of token and token_file".into());
+            }
+            _ => {}
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            p.push("tls: cert_file and key_file go together".into());
+        }
+        p
+    }
+}
+
+/// A selector is a PromQL expression that is a plain vector selector.
+pub fn check_selector(s: &str) -> Result<(), String> {
+    match promql_parser::parser::parse(s) {
+        Ok(promql_parser::parser::Expr::VectorSelector(v))
+            if v.offset.is_none() && v.at.is_none() =>
+        {
+            Ok(())
+        }
+        Ok(_) => Err("not a series selector (write `metric{label=\"value\"}`)".into()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Durations as humantime strings (`15s`, `1m30s`).
+mod duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*v).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map_err(|e| {
+            serde::de::Error::custom(format!("{s:?} is not a duration like 15s or 1m30s: {e}"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> PrometheusConfig {
+        match serde_json::from_str(text) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn defaults_and_problems() {
+        let c = parse(r#"{"url": "http://127.0.0.1:9090"}"#);
+        assert_eq!(c.interval, Duration::from_secs(15));
+        assert!(c.problems().is_empty());
+        let c = parse(
+            r#"{"url": "ftp://x", "interval": "10ms", "selectors": ["up", "rate(x[1m])", "{"],
+                "queries": {"bad": "sum("}, "auth": {"basic": {"username": "u"}},
+                "tls": {"cert_file": "c.pem"}}"#,
+        );
+        let p = c.problems().join("\n");
+        for says in [
+            "url = \"ftp://x\": scheme",
+            "interval: at least 1s",
+            "selectors[1]",
+            "selectors[2]",
+            "queries.bad",
+            "auth.basic: give exactly one",
+            "tls: cert_file and key_file",
+        ] {
+            assert!(p.contains(says), "{says} missing from:\n{p}");
+        }
+        assert!(!p.contains("selectors[0]"), "{p}");
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let c = parse(r#"{"url": "http://p:9090", "auth": {"bearer": {"token": "s3cr3t"}}}"#);
+        let shown = format!("{c:?} {}", serde_json::to_string(&c).unwrap_or_default());
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+}
