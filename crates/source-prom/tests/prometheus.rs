@@ -191,3 +191,62 @@ async fn bad_queries_and_selectors_are_counted_not_fatal() {
         "the selectors still record"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn series_beyond_the_limit_are_left_out_and_the_truncation_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_exp, prom) = prometheus_scraping_exporter(dir.path(), "").await;
+    let config: PrometheusConfig = serde_json::from_value(serde_json::json!({
+        "url": prom.url,
+        "interval": "2s",
+        "max_series_per_selector": 1,
+    }))
+    .expect("config");
+    let selector = r#"{__name__=~"test_.*"}"#;
+    let mut src =
+        PrometheusSource::new(0, config, vec![], vec![selector.to_owned()]).expect("source");
+    let sink = Collect::default();
+    ticks(&mut src, &sink, 2).await;
+    let kept: BTreeSet<String> = recorded_raw(&sink).into_iter().map(|s| s.0).collect();
+    assert_eq!(kept.len(), 1, "one of the two series: {kept:?}");
+    let truncated: Vec<(String, f64)> = sink
+        .samples()
+        .iter()
+        .filter(|s| s.series.metric() == "understudy_prometheus_truncated_series")
+        .map(|s| {
+            (
+                s.series.labels().get("selector").unwrap_or("").to_owned(),
+                s.value,
+            )
+        })
+        .collect();
+    assert_eq!(
+        truncated,
+        vec![(selector.to_owned(), 1.0); 2],
+        "recorded every tick"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_that_is_not_prometheus_is_counted_not_a_gap() {
+    // The exporter speaks HTTP but not the query API: 404 for /api/v1/query.
+    let exp = understudy_testkit::exporter().await;
+    let mut src = source(&format!("http://127.0.0.1:{}", exp.port), &[("q", "up")]);
+    let sink = Collect::default();
+    src.tick(now_ms() / 1000, &sink)
+        .await
+        .expect("Prometheus is not down, it answers badly");
+    let errors: Vec<(String, f64)> = sink
+        .samples()
+        .iter()
+        .filter(|s| s.series.metric() == "understudy_prometheus_errors_total")
+        .map(|s| {
+            (
+                s.series.labels().get("reason").unwrap_or("").to_owned(),
+                s.value,
+            )
+        })
+        .collect();
+    // Two selectors and one query, each answered with a 404 page.
+    assert_eq!(errors, vec![("bad_answer".to_owned(), 3.0)]);
+}
