@@ -49,6 +49,18 @@ impl Failure {
                 Some(r) if r.status().is_some_and(|s| s.is_server_error()) => {
                     Failure::Down(chain(r))
                 }
+                Some(r)
+                    if r.status()
+                        .is_some_and(|s| s.as_u16() == 401 || s.as_u16() == 403) =>
+                {
+                    Failure::Answer {
+                        reason: "unauthorized",
+                        message: format!(
+                            "Prometheus refused the credentials in [source.prometheus.auth]: {}",
+                            chain(r)
+                        ),
+                    }
+                }
                 Some(r) => Failure::Answer {
                     reason: "bad_answer",
                     message: chain(r),

@@ -250,3 +250,65 @@ async fn an_answer_that_is_not_prometheus_is_counted_not_a_gap() {
     // Two selectors and one query, each answered with a 404 page.
     assert_eq!(errors, vec![("bad_answer".to_owned(), 3.0)]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_and_basic_auth_work_and_wrong_credentials_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exp = understudy_testkit::exporter().await;
+    let (prom, ca) =
+        understudy_testkit::secured_prometheus(dir.path(), exp.port, "recorder", "s3cret");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "s3cret\n").expect("write");
+    let secured = |auth: serde_json::Value, tls: serde_json::Value| {
+        let config: PrometheusConfig = serde_json::from_value(serde_json::json!({
+            "url": prom.url,
+            "interval": "2s",
+            "selectors": ["test_temperature"],
+            "auth": auth,
+            "tls": tls,
+        }))
+        .expect("config");
+        PrometheusSource::new(0, config, vec![], vec!["test_temperature".into()]).expect("source")
+    };
+    let good_auth =
+        serde_json::json!({"basic": {"username": "recorder", "password_file": password}});
+    let mut src = secured(good_auth.clone(), serde_json::json!({"ca_file": ca}));
+    let sink = Collect::default();
+    // Prometheus starts and scrapes: until then a tick fails or records nothing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    while recorded_raw(&sink).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing recorded over TLS with basic auth"
+        );
+        let _ = src.tick(now_ms() / 1000, &sink).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    let wrong = serde_json::json!({"basic": {"username": "recorder", "password": "nope"}});
+    let mut src = secured(wrong, serde_json::json!({"ca_file": ca}));
+    let sink = Collect::default();
+    src.tick(now_ms() / 1000, &sink)
+        .await
+        .expect("an answer, not an outage");
+    let errors: Vec<(String, f64)> = sink
+        .samples()
+        .iter()
+        .filter(|s| s.series.metric() == "understudy_prometheus_errors_total")
+        .map(|s| {
+            (
+                s.series.labels().get("reason").unwrap_or("").to_owned(),
+                s.value,
+            )
+        })
+        .collect();
+    assert_eq!(errors, vec![("unauthorized".to_owned(), 1.0)]);
+
+    // Without the CA the certificate is not trusted: nothing is recorded
+    // and the error says why.
+    let mut src = secured(good_auth, serde_json::json!({}));
+    match src.tick(now_ms() / 1000, &Collect::default()).await {
+        Err(SourceError::Unavailable(m)) => assert!(m.contains("certificate"), "{m}"),
+        other => panic!("expected a TLS failure, got {other:?}"),
+    }
+}

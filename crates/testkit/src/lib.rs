@@ -61,6 +61,54 @@ pub async fn prometheus_scraping_exporter(dir: &Path, extra: &str) -> (Exporter,
     (exp, prom)
 }
 
+/// A Prometheus behind TLS (a certificate for 127.0.0.1 signed by a CA of
+/// its own) and basic auth: `user` with `password`. Returns the process
+/// and the CA's PEM file. Its readiness is not awaited (the helpers here
+/// speak plain HTTP): poll it with the client under test.
+pub fn secured_prometheus(
+    dir: &Path,
+    target: u16,
+    user: &str,
+    password: &str,
+) -> (Prometheus, PathBuf) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "understudy test CA");
+    let ca_cert = ca.self_signed(&ca_key).expect("CA");
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    leaf.subject_alt_names
+        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([
+            127, 0, 0, 1,
+        ])));
+    let cert = leaf.signed_by(&key, &issuer).expect("certificate");
+    let write = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let ca_file = write("ca.pem", ca_cert.pem());
+    let cert_file = write("server.pem", cert.pem());
+    let key_file = write("server-key.pem", key.serialize_pem());
+    let hash = bcrypt::hash(password, 4).expect("bcrypt");
+    let web = write(
+        "web.yml",
+        format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  {user}: {hash}\n",
+            cert_file.display(),
+            key_file.display()
+        ),
+    );
+    let mut p = Prometheus::configure(dir, target, "");
+    p.web_config = Some(web);
+    p.url = format!("https://127.0.0.1:{}", p.port);
+    p.spawn_unchecked();
+    (p, ca_file)
+}
+
 /// A Prometheus process, killed on drop.
 #[derive(Debug)]
 pub struct Prometheus {
@@ -68,6 +116,7 @@ pub struct Prometheus {
     pub url: String,
     dir: PathBuf,
     config: PathBuf,
+    web_config: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -75,6 +124,12 @@ impl Prometheus {
     /// Starts Prometheus scraping `target` every second, with `extra` YAML
     /// appended to its config (e.g. `remote_write`).
     pub fn start(dir: &Path, target: u16, extra: &str) -> Prometheus {
+        let mut p = Prometheus::configure(dir, target, extra);
+        p.spawn();
+        p
+    }
+
+    fn configure(dir: &Path, target: u16, extra: &str) -> Prometheus {
         let port = free_port();
         let config = dir.join("prometheus.yml");
         std::fs::write(
@@ -85,29 +140,37 @@ impl Prometheus {
             ),
         )
         .expect("config");
-        let mut p = Prometheus {
+        Prometheus {
             port,
             url: format!("http://127.0.0.1:{port}"),
             dir: dir.join("data"),
             config,
+            web_config: None,
             child: None,
-        };
-        p.spawn();
-        p
+        }
     }
 
     fn spawn(&mut self) {
+        self.spawn_unchecked();
+        self.wait_ready();
+    }
+
+    fn spawn_unchecked(&mut self) {
         let log = std::fs::File::create(self.dir.with_extension("log")).expect("log");
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", self.config.display()))
             .arg(format!("--storage.tsdb.path={}", self.dir.display()))
             .arg(format!("--web.listen-address=127.0.0.1:{}", self.port))
+            .args(
+                self.web_config
+                    .iter()
+                    .map(|w| format!("--web.config.file={}", w.display())),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("prometheus is installed (scripts/setup.sh)");
         self.child = Some(child);
-        self.wait_ready();
     }
 
     fn wait_ready(&self) {
