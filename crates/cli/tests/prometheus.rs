@@ -58,6 +58,9 @@ dashboards = ["{dashboard}"]
 [source.prometheus.queries]
 total = "sum(test_requests_total)"
 
+[source.prometheus.auth.bearer]
+token = "s3cr3t-token"
+
 [source.prometheus.remote_write]
 listen = "127.0.0.1:{rw_port}"
 "#,
@@ -136,6 +139,24 @@ listen = "127.0.0.1:{rw_port}"
         by_metric.get("test_requests_total").is_some_and(|n| *n > 0),
         "{by_metric:?}"
     );
+    // Replay serves the recorded answers for the expressions Grafana sends
+    // (spelt as it likes: replay compares parsed expressions).
+    let loaded = understudy_replay::load(&out).expect("replay loads the recording");
+    let dashboard_expr = exprs
+        .iter()
+        .find(|e| e.starts_with("sum(rate("))
+        .expect("the dashboard's query");
+    assert!(loaded.recorded.find(dashboard_expr).is_some());
+    assert!(loaded.recorded.find("sum (test_requests_total)").is_some());
+
+    // The secret is used, never written down.
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("<redacted>") && !manifest.contains("s3cr3t"),
+        "{manifest}"
+    );
+    assert!(!log.contains("s3cr3t"), "{log}");
+
     // Remote write brought what Prometheus scrapes of itself and the
     // exporter, and its counters.
     assert!(
