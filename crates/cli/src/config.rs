@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer, Serialize};
+use understudy_source_nats::NatsConfig;
 use understudy_source_prom::PrometheusConfig;
 
 /// The whole file.
@@ -100,7 +101,7 @@ impl Default for Recorder {
 }
 
 /// Source types this build knows. Each arrives with its own crate.
-const SOURCE_TYPES: &[&str] = &["recording", "prometheus"];
+const SOURCE_TYPES: &[&str] = &["recording", "prometheus", "nats"];
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
@@ -133,6 +134,16 @@ impl Config {
                 for (i, c) in list.iter().enumerate() {
                     for p in c.problems() {
                         problems.push(format!("[[source.prometheus]] #{i}: {p}"));
+                    }
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+        match self.nats_sources() {
+            Ok(list) => {
+                for (i, c) in list.iter().enumerate() {
+                    for p in c.problems() {
+                        problems.push(format!("[[source.nats]] #{i}: {p}"));
                     }
                 }
             }
@@ -175,6 +186,16 @@ impl Config {
         v.clone()
             .try_into()
             .map_err(|e| anyhow::anyhow!("[[source.prometheus]]: {e}"))
+    }
+
+    /// The `[[source.nats]]` sections.
+    pub fn nats_sources(&self) -> Result<Vec<NatsConfig>> {
+        let Some(v) = self.source.get("nats") else {
+            return Ok(Vec::new());
+        };
+        v.clone()
+            .try_into()
+            .map_err(|e| anyhow::anyhow!("[[source.nats]]: {e}"))
     }
 
     /// The `[[source.recording]]` sections.

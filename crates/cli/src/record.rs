@@ -28,6 +28,7 @@ use crate::health::Health;
 use crate::human;
 use crate::live::LivePlugins;
 use crate::recording_source::RecordingSource;
+use understudy_source_nats::NatsSource;
 use understudy_source_prom::{PrometheusSource, RemoteWriteSource};
 
 const EXAMPLES: &str = "\
@@ -71,7 +72,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The one place that lists every source the config asks for.
 fn build_sources(config: &Config) -> Result<Vec<Box<dyn Source>>> {
-    // NATS and Kubernetes sources are added here as they land.
+    // The Kubernetes source is added here when it lands.
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     for (i, c) in config.recording_sources()?.into_iter().enumerate() {
         sources.push(Box::new(RecordingSource::new(i, c)));
@@ -88,6 +89,9 @@ fn build_sources(config: &Config) -> Result<Vec<Box<dyn Source>>> {
         let source = PrometheusSource::new(i, c, plan.queries, plan.selectors)
             .map_err(|e| anyhow::anyhow!("[[source.prometheus]] #{i}: {e}"))?;
         sources.push(Box::new(source));
+    }
+    for (i, c) in config.nats_sources()?.into_iter().enumerate() {
+        sources.push(Box::new(NatsSource::new(i, c)));
     }
     Ok(sources)
 }

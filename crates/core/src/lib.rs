@@ -35,6 +35,7 @@ mod labels;
 mod object;
 mod sample;
 pub mod schema;
+mod secret;
 mod source;
 mod time;
 
@@ -42,5 +43,6 @@ pub use gap::Gap;
 pub use labels::{LabelError, Labels, Series, SeriesId};
 pub use object::{ObjectRevision, WatchEvent};
 pub use sample::{Sample, SampleBatch, TimelineBatch};
+pub use secret::{Secret, read_secret};
 pub use source::{BoxFuture, Sink, SinkClosed, Source, SourceError};
 pub use time::{TimeRange, now_ms};

@@ -6,6 +6,8 @@ use base64::Engine as _;
 use prometheus_http_query::{Client, Error};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
+use understudy_core::read_secret;
+
 use crate::config::{Auth, PrometheusConfig};
 
 /// Installs rustls' ring provider for the process. Needed once before the
@@ -143,8 +145,8 @@ fn authorization(auth: &Auth) -> Result<String, String> {
             password,
             password_file,
         } => {
-            let password = secret(
-                password.as_ref().map(|s| s.0.as_str()),
+            let password = read_secret(
+                password.as_ref(),
                 password_file.as_deref(),
                 "auth.basic.password_file",
             )?;
@@ -153,30 +155,13 @@ fn authorization(auth: &Auth) -> Result<String, String> {
             Ok(format!("Basic {encoded}"))
         }
         Auth::Bearer { token, token_file } => {
-            let token = secret(
-                token.as_ref().map(|s| s.0.as_str()),
+            let token = read_secret(
+                token.as_ref(),
                 token_file.as_deref(),
                 "auth.bearer.token_file",
             )?;
             Ok(format!("Bearer {token}"))
         }
-    }
-}
-
-/// An inline secret or the trimmed contents of its file.
-fn secret(
-    inline: Option<&str>,
-    file: Option<&std::path::Path>,
-    what: &str,
-) -> Result<String, String> {
-    match (inline, file) {
-        (Some(s), _) => Ok(s.to_owned()),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{what} {}: {e}", path.display()))?;
-            Ok(text.trim().to_owned())
-        }
-        (None, None) => Err(format!("{what}: no secret given")),
     }
 }
 
@@ -189,7 +174,7 @@ mod tests {
     fn authorization_headers() {
         let basic = Auth::Basic {
             username: "admin".into(),
-            password: Some(Secret("pw".into())),
+            password: Some(Secret::new("pw")),
             password_file: None,
         };
         // base64("admin:pw")

@@ -1,12 +1,12 @@
 //! `[[source.prometheus]]`: what to record from one Prometheus.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+pub use understudy_core::Secret;
 
 /// One Prometheus to record.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -100,23 +100,6 @@ pub struct RemoteWrite {
     /// Largest request body accepted (compressed).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
-}
-
-/// A secret value: `Debug` and the manifest show `<redacted>`.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("<redacted>")
-    }
 }
 
 fn default_interval() -> Duration {

@@ -1,6 +1,7 @@
 //! What the tests of several crates share: a real Prometheus (Debian's
 //! `prometheus`) on a loopback port scraping a small exporter whose values
-//! are known, plain HTTP helpers, and a sink that keeps what a source sends.
+//! are known, a real `nats-server -js`, plain HTTP helpers, and a sink that
+//! keeps what a source sends.
 //! Dev-only: no crate depends on it outside `[dev-dependencies]`.
 
 use std::net::TcpListener;
@@ -10,6 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use understudy_core::{BoxFuture, Sample, Sink, SinkClosed, TimelineBatch};
+
+mod nats;
+
+pub use nats::NatsServer;
 
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -1,0 +1,22 @@
+//! `[[source.nats]]`: records the queue timeline of a live run from NATS
+//! JetStream (docs/configuration.md).
+//!
+//! Every interval (1 s by default) the source asks the server for the info
+//! of every wanted stream and its consumers and records it under
+//! prometheus-nats-exporter's metric names and labels (`stream_name`,
+//! `consumer_name`, `account`, `server_name`), so dashboards built on the
+//! exporter work on a recording. JetStream advisories (max deliveries,
+//! naks, terminated messages, consumers created and deleted) are recorded
+//! as `JetStreamAdvisory` events with their JSON, and counted in
+//! `understudy_jetstream_advisories_total`. A server that cannot be reached
+//! or stops answering makes the recorder record a gap, back off and
+//! reconnect; streams and consumers are looked up anew every poll, so one
+//! deleted and re-created midway is followed.
+
+mod config;
+mod connect;
+mod source;
+
+pub use config::{NatsAuth, NatsConfig, NatsTls};
+pub use connect::connect;
+pub use source::NatsSource;
