@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use understudy_source_nats::NatsConfig;
 use understudy_source_prom::PrometheusConfig;
 
@@ -40,7 +40,10 @@ pub struct PluginConfig {
     #[serde(default)]
     pub config: BTreeMap<String, String>,
     /// How often its inputs are evaluated and pushed.
-    #[serde(default = "default_plugin_interval", with = "duration")]
+    #[serde(
+        default = "default_plugin_interval",
+        with = "understudy_core::duration"
+    )]
     pub interval: Duration,
 }
 
@@ -76,10 +79,10 @@ pub struct Recorder {
     pub out: String,
     /// How often the journal is synced to disk: a recorder killed at any
     /// moment loses at most this much.
-    #[serde(with = "duration")]
+    #[serde(with = "understudy_core::duration")]
     pub flush_interval: Duration,
     /// How often the journal is sealed into Parquet files.
-    #[serde(with = "duration")]
+    #[serde(with = "understudy_core::duration")]
     pub segment: Duration,
     /// Address of `/metrics` and `/healthz`; loopback unless told otherwise.
     pub listen: SocketAddr,
@@ -249,24 +252,6 @@ fn explain(e: &toml::de::Error) -> String {
     match best {
         Some((_, cand)) => format!("{}\ndid you mean `{cand}`?", msg.trim_end()),
         None => msg,
-    }
-}
-
-/// Durations written as `1s`, `250ms`, `5m`, `1h30m`.
-mod duration {
-    use super::*;
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "invalid duration {s:?} ({e}); write e.g. \"1s\", \"250ms\", \"5m\""
-            ))
-        })
-    }
-
-    pub fn serialize<S: serde::Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*v).to_string())
     }
 }
 

@@ -9,6 +9,7 @@ mod human;
 mod inspect;
 mod kpi;
 mod live;
+mod loadgen;
 mod plugin;
 mod record;
 mod recording_source;
@@ -47,6 +48,7 @@ enum Command {
     Simulate(simulate::Args),
     Kpi(kpi::Args),
     Plugin(plugin::Args),
+    Loadgen(Box<loadgen::Args>),
 }
 
 fn main() -> ExitCode {
@@ -55,7 +57,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // async-nats logs every connect and reconnect at info.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn")),
         )
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .with_target(false)
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Kpi(args) => kpi::run(args),
         Command::Plugin(args) => plugin::run(args),
+        Command::Loadgen(args) => loadgen::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

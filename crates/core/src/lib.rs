@@ -30,6 +30,7 @@
 //! the store, replay and plugins all depend on it, so it must stay cheap to
 //! compile and free of I/O.
 
+pub mod duration;
 mod gap;
 mod labels;
 mod object;

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, consumer};
 use understudy_source_nats::{NatsConfig, NatsSource, connect};
 use understudy_testkit::NatsServer;
 
@@ -37,17 +37,10 @@ async fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let dir = tempfile::tempdir().expect("tempdir");
     let server = NatsServer::start(dir.path(), &[]);
-    let client = async_nats::connect(&server.url).await.expect("connect");
-    let js = jetstream::new(client);
-    let s = js
-        .get_or_create_stream(stream::Config {
-            name: "MEMES".into(),
-            subjects: vec!["meme.request".into()],
-            ..Default::default()
-        })
-        .await
-        .expect("stream");
-    for i in 0..CONSUMERS {
+    let (js, _) = understudy_testkit::memes(&server.url).await;
+    let s = js.get_stream("MEMES").await.expect("stream");
+    // meme-generator and 99 more.
+    for i in 1..CONSUMERS {
         s.create_consumer(consumer::pull::Config {
             durable_name: Some(format!("worker-{i:03}")),
             ack_policy: consumer::AckPolicy::Explicit,

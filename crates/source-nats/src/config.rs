@@ -12,10 +12,10 @@ pub struct NatsConfig {
     /// Server URLs (`nats://127.0.0.1:4222`); the client fails over between them.
     pub servers: Vec<String>,
     /// How often stream and consumer info is polled.
-    #[serde(default = "default_interval", with = "duration")]
+    #[serde(default = "default_interval", with = "understudy_core::duration")]
     pub interval: Duration,
     /// Time budget of one request to the server.
-    #[serde(default = "default_timeout", with = "duration")]
+    #[serde(default = "default_timeout", with = "understudy_core::duration")]
     pub timeout: Duration,
     /// Streams to record: names or patterns with `*` and `?`; empty = all.
     #[serde(default)]
@@ -145,24 +145,6 @@ fn glob(pattern: &str, name: &str) -> bool {
         }
     }
     p[pi..].iter().all(|&c| c == '*')
-}
-
-/// Durations as humantime strings (`1s`, `500ms`).
-mod duration {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*v).to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!("{s:?} is not a duration like 1s or 500ms: {e}"))
-        })
-    }
 }
 
 #[cfg(test)]

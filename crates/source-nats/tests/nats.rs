@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, consumer};
 use futures_util::StreamExt as _;
 use understudy_core::{Sample, Source, SourceError};
 use understudy_source_nats::{NatsConfig, NatsSource, connect};
-use understudy_testkit::{Collect, NatsServer};
+use understudy_testkit::{Collect, NatsServer, memes};
 
 fn config(url: &str, extra: serde_json::Value) -> NatsConfig {
     let mut v = serde_json::json!({"servers": [url], "interval": "200ms", "timeout": "2s"});
@@ -14,32 +14,6 @@ fn config(url: &str, extra: serde_json::Value) -> NatsConfig {
         m.extend(e.clone());
     }
     serde_json::from_value(v).expect("config")
-}
-
-/// MEMES on `meme.request` with the durable pull consumer `meme-generator`.
-async fn memes(url: &str) -> (jetstream::Context, consumer::PullConsumer) {
-    let client = async_nats::connect(url).await.expect("connect");
-    let js = jetstream::new(client);
-    let s = js
-        .get_or_create_stream(stream::Config {
-            name: "MEMES".into(),
-            subjects: vec!["meme.request".into()],
-            ..Default::default()
-        })
-        .await
-        .expect("stream");
-    let c = s
-        .get_or_create_consumer(
-            "meme-generator",
-            consumer::pull::Config {
-                durable_name: Some("meme-generator".into()),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("consumer");
-    (js, c)
 }
 
 async fn publish(js: &jetstream::Context, n: usize) {

@@ -15,10 +15,10 @@ pub struct PrometheusConfig {
     /// Base URL of the Prometheus HTTP API, e.g. `http://127.0.0.1:9090`.
     pub url: String,
     /// How often selectors are fetched and queries evaluated.
-    #[serde(default = "default_interval", with = "duration")]
+    #[serde(default = "default_interval", with = "understudy_core::duration")]
     pub interval: Duration,
     /// Time budget of one HTTP request (also sent as the query timeout).
-    #[serde(default = "default_timeout", with = "duration")]
+    #[serde(default = "default_timeout", with = "understudy_core::duration")]
     pub timeout: Duration,
     /// Series selectors whose raw samples are recorded with their original
     /// timestamps (`{namespace="meme-generator"}`, `up`).
@@ -37,10 +37,16 @@ pub struct PrometheusConfig {
     pub dashboard_vars: BTreeMap<String, String>,
     /// The time range the dashboards are looked at with (sets Grafana's
     /// `$__interval` and `$__range`).
-    #[serde(default = "default_dashboard_range", with = "duration")]
+    #[serde(
+        default = "default_dashboard_range",
+        with = "understudy_core::duration"
+    )]
     pub dashboard_range: Duration,
     /// The Prometheus scrape interval (Grafana's `$__rate_interval` needs it).
-    #[serde(default = "default_scrape_interval", with = "duration")]
+    #[serde(
+        default = "default_scrape_interval",
+        with = "understudy_core::duration"
+    )]
     pub scrape_interval: Duration,
     /// Series one selector may bring; beyond it the rest is left out, a
     /// warning logged and the truncation recorded.
@@ -188,24 +194,6 @@ pub fn check_selector(s: &str) -> Result<(), String> {
         }
         Ok(_) => Err("not a series selector (write `metric{label=\"value\"}`)".into()),
         Err(e) => Err(e),
-    }
-}
-
-/// Durations as humantime strings (`15s`, `1m30s`).
-mod duration {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*v).to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!("{s:?} is not a duration like 15s or 1m30s: {e}"))
-        })
     }
 }
 

@@ -14,7 +14,7 @@ use understudy_core::{BoxFuture, Sample, Sink, SinkClosed, TimelineBatch};
 
 mod nats;
 
-pub use nats::NatsServer;
+pub use nats::{NatsServer, memes};
 
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -94,3 +94,37 @@ impl Drop for NatsServer {
         self.kill();
     }
 }
+
+/// The talk's queue on the server at `url`: stream `MEMES` on
+/// `meme.request` and its durable pull consumer `meme-generator` (explicit
+/// acks), created if missing.
+pub async fn memes(
+    url: &str,
+) -> (
+    async_nats::jetstream::Context,
+    async_nats::jetstream::consumer::PullConsumer,
+) {
+    use async_nats::jetstream::{self, consumer, stream};
+    let client = async_nats::connect(url).await.expect("connect");
+    let js = jetstream::new(client);
+    let s = js
+        .get_or_create_stream(stream::Config {
+            name: "MEMES".into(),
+            subjects: vec!["meme.request".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("stream");
+    let c = s
+        .get_or_create_consumer(
+            "meme-generator",
+            consumer::pull::Config {
+                durable_name: Some("meme-generator".into()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("consumer");
+    (js, c)
+}
