@@ -14,11 +14,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::connect::NatsConnect;
 use crate::error::Error;
 use crate::run::{connect_all, drive};
 use crate::stats::{ErrorGroup, ErrorLog, Progress};
 use crate::stream;
+use understudy_nats::NatsConnect;
 
 /// What `run_consume` does.
 #[derive(Debug, Clone)]

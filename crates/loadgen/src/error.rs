@@ -1,7 +1,7 @@
 //! What can stop a run before it starts; failures of single messages are
 //! counted in the summary instead.
 
-use crate::connect::ConnectError;
+use understudy_nats::ConnectError;
 
 /// Why a publish or consume run could not run.
 #[derive(Debug, thiserror::Error)]

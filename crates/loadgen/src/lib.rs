@@ -33,7 +33,6 @@
 //! never fatal; only what stops the whole run (no server, no stream, bad
 //! credentials) is an [`Error`], and it names what exists instead.
 
-mod connect;
 mod consume;
 mod error;
 mod publish;
@@ -41,10 +40,10 @@ mod run;
 mod stats;
 mod stream;
 
-pub use connect::{ConnectError, NatsConnect, redact_url};
 pub use consume::{ConsumeOptions, ConsumeSummary, ConsumerState, StopReason, run_consume};
 pub use error::Error;
 pub use publish::{
     Payload, PayloadError, PublishOptions, PublishSummary, default_connections, run_publish,
 };
 pub use stats::{ErrorGroup, Latency, Progress};
+pub use understudy_nats::{ConnectError, NatsConnect, redact_url};

@@ -15,11 +15,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::connect::NatsConnect;
 use crate::error::Error;
 use crate::run::{connect_all, drive};
 use crate::stats::{ErrorGroup, ErrorLog, Latency, Progress, micros};
 use crate::stream;
+use understudy_nats::NatsConnect;
 
 /// What `run_publish` does.
 #[derive(Debug, Clone)]

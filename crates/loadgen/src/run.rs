@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::connect::NatsConnect;
 use crate::error::Error;
+use understudy_nats::NatsConnect;
 
 /// `first` and `n - 1` more connections, opened concurrently.
 pub(crate) async fn connect_all(

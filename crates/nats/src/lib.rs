@@ -1,5 +1,6 @@
 //! How to reach and authenticate to a NATS server, in one struct that every
-//! NATS client of understudy shares (loadgen now, the NATS source later).
+//! NATS client of understudy shares: `understudy loadgen` and the
+//! `[[source.nats]]` recorder source.
 
 use std::fmt;
 use std::path::PathBuf;
