@@ -1,57 +1,50 @@
-//! Connecting with the configured servers, credentials and TLS.
+//! Connecting as `[[source.nats]]` says, through the connection code every
+//! NATS client of understudy shares (crates/nats).
 
-use async_nats::{Client, ConnectOptions};
+use async_nats::Client;
 use understudy_core::SourceError;
+use understudy_nats::{ConnectError, NatsConnect};
 
 use crate::config::{NatsAuth, NatsConfig};
 
-/// A client for `config`, or why not: a server that cannot be reached is
-/// `Unavailable` (the recorder retries), a credentials file that cannot be
-/// read is `Fatal`.
-pub async fn connect(config: &NatsConfig) -> Result<Client, SourceError> {
-    let mut opts = ConnectOptions::new()
-        .name("understudy recorder")
-        .connection_timeout(config.timeout)
-        .request_timeout(Some(config.timeout));
-    opts = match &config.auth {
-        None => opts,
-        Some(NatsAuth::UserPassword { user, password }) => {
-            opts.user_and_password(user.clone(), password.expose().to_owned())
-        }
-        Some(NatsAuth::Token { token }) => opts.token(token.expose().to_owned()),
-        Some(NatsAuth::Credentials { file }) => ConnectOptions::with_credentials_file(file.clone())
-            .await
-            .map_err(|e| {
-                SourceError::Fatal(format!("auth.credentials.file {}: {e}", file.display()))
-            })?
-            .name("understudy recorder")
-            .connection_timeout(config.timeout)
-            .request_timeout(Some(config.timeout)),
-        Some(NatsAuth::Nkey { seed_file }) => {
-            let seed = std::fs::read_to_string(seed_file).map_err(|e| {
-                SourceError::Fatal(format!("auth.nkey.seed_file {}: {e}", seed_file.display()))
-            })?;
-            opts.nkey(seed.trim().to_owned())
-        }
+/// The shared connection settings of `config`.
+pub fn settings(config: &NatsConfig) -> NatsConnect {
+    let mut c = NatsConnect {
+        servers: config.servers.clone(),
+        timeout: config.timeout,
+        name: Some("understudy recorder".into()),
+        ..NatsConnect::default()
     };
-    if let Some(tls) = &config.tls {
-        opts = opts.require_tls(true);
-        if let Some(ca) = &tls.ca_file {
-            opts = opts.add_root_certificates(ca.clone());
+    match &config.auth {
+        None => {}
+        Some(NatsAuth::UserPassword { user, password }) => {
+            c.user = Some(user.clone());
+            c.password = Some(password.clone());
         }
-        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-            opts = opts.add_client_certificate(cert.clone(), key.clone());
-        }
+        Some(NatsAuth::Token { token }) => c.token = Some(token.clone()),
+        Some(NatsAuth::Credentials { file }) => c.creds = Some(file.clone()),
+        Some(NatsAuth::Nkey { seed_file }) => c.nkey = Some(seed_file.clone()),
     }
-    let servers = config.servers.join(",");
-    opts.connect(servers.as_str()).await.map_err(|e| {
-        let message = format!("cannot connect to {servers}: {e}");
-        // Wrong credentials will not fix themselves, but the server may
-        // be restarting with new ones: retried, and said plainly.
-        if e.kind() == async_nats::ConnectErrorKind::AuthorizationViolation {
-            SourceError::Unavailable(format!("{message} (check [source.nats] auth)"))
-        } else {
-            SourceError::Unavailable(message)
-        }
+    if let Some(tls) = &config.tls {
+        c.require_tls = true;
+        c.tls_ca = tls.ca_file.clone();
+        c.tls_cert = tls.cert_file.clone();
+        c.tls_key = tls.key_file.clone();
+    }
+    c
+}
+
+/// A client for `config`, or why not: what retrying cannot fix (a bad URL,
+/// a credentials file that cannot be read, conflicting credentials) is
+/// `Fatal`; everything else — unreachable, refused credentials (the server
+/// may be restarting with new ones), TLS — is `Unavailable`: a gap and a
+/// retry with backoff. Messages name the server and never a secret.
+pub async fn connect(config: &NatsConfig) -> Result<Client, SourceError> {
+    settings(config).connect().await.map_err(|e| match e {
+        ConnectError::NoServer
+        | ConnectError::BadUrl { .. }
+        | ConnectError::Conflict(_)
+        | ConnectError::File { .. } => SourceError::Fatal(e.to_string()),
+        other => SourceError::Unavailable(other.to_string()),
     })
 }

@@ -18,5 +18,5 @@ mod connect;
 mod source;
 
 pub use config::{NatsAuth, NatsConfig, NatsTls};
-pub use connect::connect;
+pub use connect::{connect, settings};
 pub use source::NatsSource;
