@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what understudy's tests talk to, where it is missing: Debian's
-# prometheus (with promtool) and nats-server, and pyarrow for the test that
+# prometheus (with promtool), nats-server and kubectl, and pyarrow for the test that
 # reads recordings without our code. Safe to run again.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+# The deploy test renders deploy/recorder with `kubectl kustomize`.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
