@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use understudy_core::{BoxFuture, Sample, Sink, SinkClosed, TimelineBatch};
 
+pub mod kube;
 mod nats;
 
 pub use nats::{NatsServer, memes};

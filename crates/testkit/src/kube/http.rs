@@ -1,0 +1,547 @@
+//! The HTTP side: discovery, list, get, watch; every write is 405.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+
+use super::resources::{self, RESOURCES};
+use super::{Change, Shared};
+
+pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(shared)
+}
+
+fn respond(code: StatusCode, body: &Value) -> Response {
+    let mut r = Response::new(Body::from(body.to_string()));
+    *r.status_mut() = code;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
+    let mut s = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    });
+    if let Some(d) = details {
+        s["details"] = d;
+    }
+    s
+}
+
+fn error(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
+    respond(
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &status(code, reason, message, details),
+    )
+}
+
+fn not_found_path() -> Response {
+    error(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        Some(
+            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}),
+        ),
+    )
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query(uri: &Uri) -> HashMap<String, String> {
+    uri.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
+    let segs: Vec<String> = uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if method != Method::GET && method != Method::HEAD {
+        return error(
+            405,
+            "MethodNotAllowed",
+            &format!(
+                "the fixture API server is read-only: {method} is not supported on {}",
+                uri.path()
+            ),
+            None,
+        );
+    }
+    let q = query(&uri);
+    match segs.as_slice() {
+        ["version"] => respond(StatusCode::OK, &version()),
+        ["api"] => respond(
+            StatusCode::OK,
+            &json!({
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [
+                    {"clientCIDR": "0.0.0.0/0", "serverAddress": format!("127.0.0.1:{}", shared.port)}
+                ],
+            }),
+        ),
+        ["apis"] => respond(StatusCode::OK, &group_list()),
+        ["apis", g] => match group_list()["groups"]
+            .as_array()
+            .and_then(|gs| gs.iter().find(|x| x["name"] == *g))
+        {
+            Some(grp) => {
+                let mut grp = grp.clone();
+                grp["kind"] = json!("APIGroup");
+                grp["apiVersion"] = json!("v1");
+                respond(StatusCode::OK, &grp)
+            }
+            None => not_found_path(),
+        },
+        ["api", "v1"] => resource_list("", "v1"),
+        ["apis", g, v] => resource_list(g, v),
+        ["api", "v1", rest @ ..] => objects(&shared, "", "v1", rest, &q),
+        ["apis", g, v, rest @ ..] => objects(&shared, g, v, rest, &q),
+        _ => not_found_path(),
+    }
+}
+
+fn version() -> Value {
+    json!({
+        "major": "1",
+        "minor": "32",
+        "gitVersion": "v1.32.0",
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2024-12-11T00:00:00Z",
+        "goVersion": "go1.23.3",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    })
+}
+
+fn group_list() -> Value {
+    let groups: Vec<Value> = resources::groups()
+        .into_iter()
+        .filter(|(g, _)| !g.is_empty())
+        .map(|(g, vs)| {
+            let versions: Vec<Value> = vs
+                .iter()
+                .map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
+                .collect();
+            json!({
+                "name": g,
+                "versions": versions,
+                "preferredVersion": versions[0],
+            })
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+fn resource_list(group: &str, version: &str) -> Response {
+    let rs: Vec<Value> = RESOURCES
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+        .map(|r| {
+            json!({
+                "name": r.resource,
+                "singularName": r.singular,
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": ["get", "list", "watch"],
+                "shortNames": r.short_names,
+            })
+        })
+        .collect();
+    if rs.is_empty() {
+        return not_found_path();
+    }
+    let gv = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
+    respond(
+        StatusCode::OK,
+        &json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": rs}),
+    )
+}
+
+/// A `labelSelector` or `fieldSelector`: equality terms, `!=`, existence.
+#[derive(Debug, Clone, Default)]
+struct Selector(Vec<(String, Op)>);
+
+#[derive(Debug, Clone)]
+enum Op {
+    Eq(String),
+    Ne(String),
+    Exists,
+    Absent,
+}
+
+impl Selector {
+    fn parse(s: &str) -> Selector {
+        Selector(
+            s.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    if let Some((k, v)) = t.split_once("!=") {
+                        (k.trim().to_owned(), Op::Ne(v.trim().to_owned()))
+                    } else if let Some((k, v)) = t.split_once("==") {
+                        (k.trim().to_owned(), Op::Eq(v.trim().to_owned()))
+                    } else if let Some((k, v)) = t.split_once('=') {
+                        (k.trim().to_owned(), Op::Eq(v.trim().to_owned()))
+                    } else if let Some(k) = t.strip_prefix('!') {
+                        (k.trim().to_owned(), Op::Absent)
+                    } else {
+                        (t.to_owned(), Op::Exists)
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn matches(&self, get: impl Fn(&str) -> Option<String>) -> bool {
+        self.0.iter().all(|(k, op)| {
+            let v = get(k);
+            match op {
+                Op::Eq(want) => v.as_deref() == Some(want.as_str()),
+                // Kubernetes: `a!=b` also matches objects without `a`.
+                Op::Ne(want) => v.as_deref() != Some(want.as_str()),
+                Op::Exists => v.is_some(),
+                Op::Absent => v.is_none(),
+            }
+        })
+    }
+}
+
+/// Which objects a list or watch asks for.
+#[derive(Debug, Clone)]
+struct Filter {
+    resource: usize,
+    namespace: Option<String>,
+    labels: Selector,
+    fields: Selector,
+}
+
+impl Filter {
+    fn matches(&self, resource: usize, obj: &Value) -> bool {
+        resource == self.resource
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| obj["metadata"]["namespace"].as_str() == Some(ns))
+            && self
+                .labels
+                .matches(|k| obj["metadata"]["labels"][k].as_str().map(str::to_owned))
+            && self.fields.matches(|path| {
+                let mut v = obj;
+                for part in path.split('.') {
+                    v = &v[part];
+                }
+                match v {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                }
+            })
+    }
+}
+
+fn objects(
+    shared: &Arc<Shared>,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    q: &HashMap<String, String>,
+) -> Response {
+    let (ns, resource, name) = match rest {
+        ["namespaces", ns, r] => (Some(*ns), *r, None),
+        ["namespaces", ns, r, n] | ["namespaces", ns, r, n, "status"] => (Some(*ns), *r, Some(*n)),
+        [r] => (None, *r, None),
+        [r, n] => (None, *r, Some(*n)),
+        _ => return not_found_path(),
+    };
+    let Some(idx) = resources::by_path(group, version, resource) else {
+        return not_found_path();
+    };
+    let res = RESOURCES[idx];
+    if let Some(name) = name {
+        let inner = shared.inner.lock().expect("lock");
+        let key = (idx, ns.unwrap_or_default().to_owned(), name.to_owned());
+        let implied = (idx == resources::NAMESPACES)
+            .then(|| implied_namespaces(&inner.objects))
+            .and_then(|mut m| m.remove(name));
+        return match inner.objects.get(&key).cloned().or(implied) {
+            Some(o) => respond(StatusCode::OK, &o),
+            None => {
+                let qualified = if group.is_empty() {
+                    res.resource.to_owned()
+                } else {
+                    format!("{}.{group}", res.resource)
+                };
+                error(
+                    404,
+                    "NotFound",
+                    &format!("{qualified} \"{name}\" not found"),
+                    Some(json!({"name": name, "group": group, "kind": res.resource})),
+                )
+            }
+        };
+    }
+    let filter = Filter {
+        resource: idx,
+        namespace: ns.map(str::to_owned),
+        labels: Selector::parse(q.get("labelSelector").map_or("", String::as_str)),
+        fields: Selector::parse(q.get("fieldSelector").map_or("", String::as_str)),
+    };
+    if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
+        return watch(shared, filter, q);
+    }
+    let inner = shared.inner.lock().expect("lock");
+    let mut all: Vec<&Value> = inner
+        .objects
+        .iter()
+        .filter(|((i, _, _), o)| filter.matches(*i, o))
+        .map(|(_, o)| o)
+        .collect();
+    let implied = if idx == resources::NAMESPACES {
+        implied_namespaces(&inner.objects)
+    } else {
+        BTreeMap::new()
+    };
+    let extra: Vec<&Value> = implied
+        .values()
+        .filter(|o| {
+            filter.matches(idx, o)
+                && !all
+                    .iter()
+                    .any(|a| a["metadata"]["name"] == o["metadata"]["name"])
+        })
+        .collect();
+    all.extend(extra);
+    let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let limit: usize = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let items: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|o| (*o).clone())
+        .collect();
+    let mut meta = json!({"resourceVersion": inner.rv.to_string()});
+    let next = start.saturating_add(limit);
+    if next < all.len() {
+        meta["continue"] = json!(next.to_string());
+        meta["remainingItemCount"] = json!(all.len() - next);
+    }
+    respond(
+        StatusCode::OK,
+        &json!({
+            "kind": format!("{}List", res.kind),
+            "apiVersion": res.api_version(),
+            "metadata": meta,
+            "items": items,
+        }),
+    )
+}
+
+/// Namespaces that hold objects but were never applied: `Active`.
+fn implied_namespaces(
+    objects: &BTreeMap<(usize, String, String), Value>,
+) -> BTreeMap<String, Value> {
+    objects
+        .keys()
+        .filter(|(_, ns, _)| !ns.is_empty())
+        .map(|(_, ns, _)| {
+            let o = json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": ns,
+                    "uid": format!("6c1e0000-0000-4000-9000-{:012x}", ns.len()),
+                    "resourceVersion": "1",
+                    "creationTimestamp": "2025-01-01T00:00:00Z",
+                    "labels": {"kubernetes.io/metadata.name": ns},
+                },
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            });
+            (ns.clone(), o)
+        })
+        .collect()
+}
+
+fn event_line(kind: &str, object: &Value) -> Bytes {
+    let mut s = json!({"type": kind, "object": object}).to_string();
+    s.push('\n');
+    Bytes::from(s)
+}
+
+fn watch(shared: &Arc<Shared>, filter: Filter, q: &HashMap<String, String>) -> Response {
+    let from: Option<u64> = q
+        .get("resourceVersion")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse().unwrap_or(0));
+    let bookmarks = q
+        .get("allowWatchBookmarks")
+        .is_some_and(|b| b == "true" || b == "1");
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let res = RESOURCES[filter.resource];
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    let mut initial = Vec::new();
+    let (mut changes, mut seen) = {
+        let inner = shared.inner.lock().expect("lock");
+        match from {
+            Some(n) if n != 0 && n < inner.oldest => {
+                let st = status(
+                    410,
+                    "Expired",
+                    &format!("too old resource version: {n} ({})", inner.oldest),
+                    None,
+                );
+                initial.push(event_line("ERROR", &st));
+                let _ = tx.try_send(Ok(initial.remove(0)));
+                drop(tx);
+                return streaming(rx);
+            }
+            Some(n) if n != 0 => initial.extend(
+                inner
+                    .history
+                    .iter()
+                    .filter(|c| c.rv > n && filter.matches(c.resource, &c.object))
+                    .map(|c| event_line(c.kind, &c.object)),
+            ),
+            _ => initial.extend(
+                inner
+                    .objects
+                    .iter()
+                    .filter(|((i, _, _), o)| filter.matches(*i, o))
+                    .map(|(_, o)| event_line("ADDED", o)),
+            ),
+        }
+        (shared.changes.subscribe(), inner.rv)
+    };
+    let mut drops = shared.drops.subscribe();
+    drops.borrow_and_update();
+    let every = *shared.bookmark_interval.lock().expect("lock");
+    tokio::spawn(async move {
+        for line in initial {
+            if tx.send(Ok(line)).await.is_err() {
+                return;
+            }
+        }
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(sleep);
+        loop {
+            let line = tokio::select! {
+                c = changes.recv() => match c {
+                    Ok(Change { rv, resource, kind, object }) => {
+                        seen = seen.max(rv);
+                        if !filter.matches(resource, &object) {
+                            continue;
+                        }
+                        event_line(kind, &object)
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Too slow a reader: end as the server would, with 410.
+                        let st = status(410, "Expired", "watch fell behind", None);
+                        let _ = tx.send(Ok(event_line("ERROR", &st))).await;
+                        return;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = tick.tick(), if bookmarks => event_line(
+                    "BOOKMARK",
+                    &json!({
+                        "kind": res.kind,
+                        "apiVersion": res.api_version(),
+                        "metadata": {"resourceVersion": seen.to_string()},
+                    }),
+                ),
+                _ = drops.changed() => {
+                    let _ = tx.send(Err(std::io::Error::other("watch dropped by the fixture"))).await;
+                    return;
+                }
+                () = &mut sleep => return,
+                () = tx.closed() => return,
+            };
+            if tx.send(Ok(line)).await.is_err() {
+                return;
+            }
+        }
+    });
+    streaming(rx)
+}
+
+fn streaming(rx: mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
