@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Recorder, understudy, write};
+use common::{Recorder, the_closed_gap, understudy, write};
 use understudy_core::TimeRange;
 use understudy_store::Recording;
 use understudy_testkit::NatsServer;
@@ -54,19 +54,10 @@ async fn loadgen_fills_the_queue_record_holds_pending_rising_and_a_restart_is_a_
     recorder.wait_for("is down", Duration::from_secs(20));
     server.restart();
     tokio::time::sleep(Duration::from_secs(4)).await;
-    recorder.signal("INT");
-    let (status, log) = recorder.wait();
-    assert!(status.success(), "{log}");
+    let log = recorder.interrupt();
 
     let rec = Recording::open(&out).expect("recording");
-    let gaps: Vec<_> = rec
-        .manifest()
-        .gaps
-        .iter()
-        .filter(|g| g.source == "nats[0]")
-        .collect();
-    assert_eq!(gaps.len(), 1, "{gaps:?}\n{log}");
-    assert!(gaps[0].end_ms.is_some(), "closed when the server came back");
+    let gap = the_closed_gap(&rec, "nats[0]", &log);
 
     // Sorted by time: the restarted server has a new name, so after the
     // restart the values are another series (as with the exporter).
@@ -100,5 +91,5 @@ async fn loadgen_fills_the_queue_record_holds_pending_rising_and_a_restart_is_a_
         Some(&3000.0),
         "and after the restart: {values:?}"
     );
-    assert!(gaps[0].start_ms < pending.last().map_or(0, |p| p.0));
+    assert!(gap.start_ms < pending.last().map_or(0, |p| p.0));
 }

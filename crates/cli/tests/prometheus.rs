@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{Recorder, write};
+use common::{Recorder, the_closed_gap, write};
 use understudy_core::TimeRange;
 use understudy_store::Recording;
 use understudy_testkit::{free_port, prometheus_scraping_exporter, raw};
@@ -82,22 +82,10 @@ listen = "127.0.0.1:{rw_port}"
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    recorder.signal("INT");
-    let (status, log) = recorder.wait();
-    assert!(status.success(), "{log}");
+    let log = recorder.interrupt();
 
     let rec = Recording::open(&out).expect("recording");
-    let gaps: Vec<_> = rec
-        .manifest()
-        .gaps
-        .iter()
-        .filter(|g| g.source == "prometheus[0]")
-        .collect();
-    assert_eq!(gaps.len(), 1, "the outage is one gap: {gaps:?}\n{log}");
-    assert!(
-        gaps[0].end_ms.is_some(),
-        "and it closed when Prometheus came back"
-    );
+    the_closed_gap(&rec, "prometheus[0]", &log);
 
     let samples = rec.samples(TimeRange::ALL, |_| true).expect("samples");
     let mut by_metric: BTreeMap<String, usize> = BTreeMap::new();

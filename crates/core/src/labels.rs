@@ -100,14 +100,16 @@ pub(crate) fn write_escaped(f: &mut impl fmt::Write, v: &str) -> fmt::Result {
     Ok(())
 }
 
-fn valid_label_name(s: &str) -> bool {
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved).
+pub fn valid_label_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !s.starts_with("__")
 }
 
-fn valid_metric_name(s: &str) -> bool {
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn valid_metric_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')

@@ -41,9 +41,15 @@ mod source;
 mod time;
 
 pub use gap::Gap;
-pub use labels::{LabelError, Labels, Series, SeriesId};
+pub use labels::{LabelError, Labels, Series, SeriesId, valid_label_name, valid_metric_name};
 pub use object::{ObjectRevision, WatchEvent};
 pub use sample::{Sample, SampleBatch, TimelineBatch};
 pub use secret::{Secret, read_secret};
 pub use source::{BoxFuture, Sink, SinkClosed, Source, SourceError};
 pub use time::{TimeRange, now_ms};
+
+/// The label a recorded query's answer series carry: the expression
+/// (written by the Prometheus source, served by replay).
+pub const QUERY_LABEL: &str = "understudy_query";
+/// The metric name of a recorded answer series that has none.
+pub const RESULT_METRIC: &str = "understudy_query_result";

@@ -7,25 +7,9 @@ use crate::bindings::understudy::kpi::types as wit;
 use crate::tables::{Labels, OutputIds};
 use crate::{OutputColumns, OutputSpec, Outputs, PluginError};
 
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
-pub(crate) fn is_metric_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    match bytes.next() {
-        Some(b) if b.is_ascii_alphabetic() || b == b'_' || b == b':' => {}
-        _ => return false,
-    }
-    bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
-}
-
-/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved).
-pub(crate) fn is_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    match bytes.next() {
-        Some(b) if b.is_ascii_alphabetic() || b == b'_' => {}
-        _ => return false,
-    }
-    !name.starts_with("__") && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
+pub(crate) use understudy_core::{
+    valid_label_name as is_label_name, valid_metric_name as is_metric_name,
+};
 
 /// Checks what `describe()` declared about outputs: legal, distinct names.
 pub(crate) fn declared_outputs(outputs: &[OutputSpec]) -> Result<(), String> {

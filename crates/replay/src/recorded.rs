@@ -11,10 +11,7 @@ use understudy_promql::{Labels, MemStorage, Queryable, Sample, Series, Value};
 
 use crate::view::ReplayView;
 
-/// The label holding the recorded expression.
-pub const QUERY_LABEL: &str = "understudy_query";
-/// The metric name of a recorded result series that had none.
-pub const RESULT_METRIC: &str = "understudy_query_result";
+pub use understudy_core::{QUERY_LABEL, RESULT_METRIC};
 
 const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 

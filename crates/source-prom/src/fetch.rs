@@ -10,11 +10,7 @@ use understudy_core::{Labels, SampleBatch, Series, SeriesId};
 
 use crate::client::Failure;
 
-/// The label a recorded query's answers carry (the replay side reads it:
-/// crates/replay/src/recorded.rs).
-pub const QUERY_LABEL: &str = "understudy_query";
-/// The metric name of a recorded answer series that has none.
-pub const RESULT_METRIC: &str = "understudy_query_result";
+pub use understudy_core::{QUERY_LABEL, RESULT_METRIC};
 
 /// `Arc<Series>` per label set, so a series seen every tick is built (and
 /// validated) once.

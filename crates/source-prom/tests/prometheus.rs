@@ -44,6 +44,20 @@ fn recorded_raw(sink: &Collect) -> Vec<(String, i64, f64)> {
     v
 }
 
+/// `(value of label, sample value)` of every recorded sample of `metric`.
+fn by_label(sink: &Collect, metric: &str, label: &str) -> Vec<(String, f64)> {
+    sink.samples()
+        .iter()
+        .filter(|s| s.series.metric() == metric)
+        .map(|s| {
+            (
+                s.series.labels().get(label).unwrap_or("").to_owned(),
+                s.value,
+            )
+        })
+        .collect()
+}
+
 /// Prometheus' own raw samples of the exporter between `from` and `to` ms.
 fn theirs(prom: &Prometheus, at_s: i64, from: i64, to: i64) -> Vec<(String, i64, f64)> {
     raw(prom.port, r#"{__name__=~"test_.*"}"#, "10m", at_s)
@@ -172,17 +186,7 @@ async fn bad_queries_and_selectors_are_counted_not_fatal() {
     );
     let sink = Collect::default();
     ticks(&mut src, &sink, 2).await;
-    let errors: Vec<(String, f64)> = sink
-        .samples()
-        .iter()
-        .filter(|s| s.series.metric() == "understudy_prometheus_errors_total")
-        .map(|s| {
-            (
-                s.series.labels().get("reason").unwrap_or("").to_owned(),
-                s.value,
-            )
-        })
-        .collect();
+    let errors = by_label(&sink, "understudy_prometheus_errors_total", "reason");
     // Counters, recorded every tick: after two ticks each query failed twice.
     assert!(errors.contains(&("bad_query".into(), 2.0)), "{errors:?}");
     assert!(errors.contains(&("query_error".into(), 2.0)), "{errors:?}");
@@ -209,17 +213,7 @@ async fn series_beyond_the_limit_are_left_out_and_the_truncation_recorded() {
     ticks(&mut src, &sink, 2).await;
     let kept: BTreeSet<String> = recorded_raw(&sink).into_iter().map(|s| s.0).collect();
     assert_eq!(kept.len(), 1, "one of the two series: {kept:?}");
-    let truncated: Vec<(String, f64)> = sink
-        .samples()
-        .iter()
-        .filter(|s| s.series.metric() == "understudy_prometheus_truncated_series")
-        .map(|s| {
-            (
-                s.series.labels().get("selector").unwrap_or("").to_owned(),
-                s.value,
-            )
-        })
-        .collect();
+    let truncated = by_label(&sink, "understudy_prometheus_truncated_series", "selector");
     assert_eq!(
         truncated,
         vec![(selector.to_owned(), 1.0); 2],
@@ -236,17 +230,7 @@ async fn an_answer_that_is_not_prometheus_is_counted_not_a_gap() {
     src.tick(now_ms() / 1000, &sink)
         .await
         .expect("Prometheus is not down, it answers badly");
-    let errors: Vec<(String, f64)> = sink
-        .samples()
-        .iter()
-        .filter(|s| s.series.metric() == "understudy_prometheus_errors_total")
-        .map(|s| {
-            (
-                s.series.labels().get("reason").unwrap_or("").to_owned(),
-                s.value,
-            )
-        })
-        .collect();
+    let errors = by_label(&sink, "understudy_prometheus_errors_total", "reason");
     // Two selectors and one query, each answered with a 404 page.
     assert_eq!(errors, vec![("bad_answer".to_owned(), 3.0)]);
 }
@@ -291,17 +275,7 @@ async fn tls_and_basic_auth_work_and_wrong_credentials_are_named() {
     src.tick(now_ms() / 1000, &sink)
         .await
         .expect("an answer, not an outage");
-    let errors: Vec<(String, f64)> = sink
-        .samples()
-        .iter()
-        .filter(|s| s.series.metric() == "understudy_prometheus_errors_total")
-        .map(|s| {
-            (
-                s.series.labels().get("reason").unwrap_or("").to_owned(),
-                s.value,
-            )
-        })
-        .collect();
+    let errors = by_label(&sink, "understudy_prometheus_errors_total", "reason");
     assert_eq!(errors, vec![("unauthorized".to_owned(), 1.0)]);
 
     // Without the CA the certificate is not trusted: nothing is recorded

@@ -170,6 +170,14 @@ impl Recorder {
     }
 
     /// Waits for the process to exit, with everything it logged.
+    /// Ctrl-C, then waits: the recorder must close cleanly. Its log.
+    pub fn interrupt(self) -> String {
+        self.signal("INT");
+        let (status, log) = self.wait();
+        assert!(status.success(), "{log}");
+        log
+    }
+
     pub fn wait(mut self) -> (std::process::ExitStatus, String) {
         let status = self.child.wait().expect("wait");
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
@@ -207,4 +215,22 @@ pub fn inspect_json(dir: &Path) -> serde_json::Value {
     let o = run(&["inspect", dir.to_str().expect("utf-8 path"), "--json"]);
     assert!(o.status.success(), "inspect failed: {}", stderr(&o));
     serde_json::from_slice(&o.stdout).expect("inspect --json prints JSON")
+}
+
+/// The one gap `source` left in `rec`, which must have closed (the source
+/// came back); `log` explains a failure.
+pub fn the_closed_gap(
+    rec: &understudy_store::Recording,
+    source: &str,
+    log: &str,
+) -> understudy_core::Gap {
+    let gaps: Vec<_> = rec
+        .manifest()
+        .gaps
+        .iter()
+        .filter(|g| g.source == source)
+        .collect();
+    assert_eq!(gaps.len(), 1, "one outage, one gap: {gaps:?}\n{log}");
+    assert!(gaps[0].end_ms.is_some(), "closed when {source} came back");
+    gaps[0].clone()
 }
