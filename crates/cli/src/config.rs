@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use understudy_source_kube::KubeConfig;
 use understudy_source_nats::NatsConfig;
 use understudy_source_prom::PrometheusConfig;
 
@@ -104,7 +105,7 @@ impl Default for Recorder {
 }
 
 /// Source types this build knows. Each arrives with its own crate.
-const SOURCE_TYPES: &[&str] = &["recording", "prometheus", "nats"];
+const SOURCE_TYPES: &[&str] = &["recording", "prometheus", "nats", "kubernetes"];
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
@@ -147,6 +148,16 @@ impl Config {
                 for (i, c) in list.iter().enumerate() {
                     for p in c.problems() {
                         problems.push(format!("[[source.nats]] #{i}: {p}"));
+                    }
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+        match self.kubernetes_sources() {
+            Ok(list) => {
+                for (i, c) in list.iter().enumerate() {
+                    for p in c.problems() {
+                        problems.push(format!("[[source.kubernetes]] #{i}: {p}"));
                     }
                 }
             }
@@ -199,6 +210,16 @@ impl Config {
         v.clone()
             .try_into()
             .map_err(|e| anyhow::anyhow!("[[source.nats]]: {e}"))
+    }
+
+    /// The `[[source.kubernetes]]` sections.
+    pub fn kubernetes_sources(&self) -> Result<Vec<KubeConfig>> {
+        let Some(v) = self.source.get("kubernetes") else {
+            return Ok(Vec::new());
+        };
+        v.clone()
+            .try_into()
+            .map_err(|e| anyhow::anyhow!("[[source.kubernetes]]: {e}"))
     }
 
     /// The `[[source.recording]]` sections.

@@ -55,11 +55,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("UNDERSTUDY_LOG")
-                // async-nats logs every connect and reconnect at info.
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn")),
-        )
+        .with_env_filter(log_filter())
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .with_target(false)
         .init();
@@ -80,4 +76,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `info` unless UNDERSTUDY_LOG says otherwise. async-nats logs every
+/// connect and reconnect at info, and kube-runtime warns at every watch
+/// retry, which the sources report once, with what to do: those two stay
+/// quiet unless UNDERSTUDY_LOG names them.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    const QUIET: &str = "async_nats=warn,kube_runtime=error";
+    let user = std::env::var("UNDERSTUDY_LOG").unwrap_or_default();
+    let user = if user.trim().is_empty() {
+        "info"
+    } else {
+        user.trim()
+    };
+    tracing_subscriber::EnvFilter::try_new(format!("{QUIET},{user}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{QUIET},info")))
 }

@@ -28,6 +28,7 @@ use crate::health::Health;
 use crate::human;
 use crate::live::LivePlugins;
 use crate::recording_source::RecordingSource;
+use understudy_source_kube::KubeSource;
 use understudy_source_nats::NatsSource;
 use understudy_source_prom::{PrometheusSource, RemoteWriteSource};
 
@@ -56,6 +57,10 @@ pub struct Args {
     /// Address for /metrics and /healthz; overrides `recorder.listen`.
     #[arg(long)]
     listen: Option<SocketAddr>,
+    /// kubeconfig context for every [[source.kubernetes]] that names none
+    /// (the kubeconfig comes from `kubeconfig`, KUBECONFIG or ~/.kube/config).
+    #[arg(long)]
+    context: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -71,8 +76,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// The one place that lists every source the config asks for.
-fn build_sources(config: &Config) -> Result<Vec<Box<dyn Source>>> {
-    // The Kubernetes source is added here when it lands.
+fn build_sources(config: &Config, context: Option<&str>) -> Result<Vec<Box<dyn Source>>> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     for (i, c) in config.recording_sources()?.into_iter().enumerate() {
         sources.push(Box::new(RecordingSource::new(i, c)));
@@ -93,6 +97,12 @@ fn build_sources(config: &Config) -> Result<Vec<Box<dyn Source>>> {
     for (i, c) in config.nats_sources()?.into_iter().enumerate() {
         sources.push(Box::new(NatsSource::new(i, c)));
     }
+    for (i, mut c) in config.kubernetes_sources()?.into_iter().enumerate() {
+        if c.context.is_none() {
+            c.context = context.map(str::to_owned);
+        }
+        sources.push(Box::new(KubeSource::new(i, c)));
+    }
     Ok(sources)
 }
 
@@ -100,7 +110,7 @@ async fn record(config: Config, args: Args) -> Result<()> {
     let rc = config.recorder.clone();
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dir = config.out_dir(args.out.as_deref(), &date[..10]);
-    let sources = build_sources(&config)?;
+    let sources = build_sources(&config, args.context.as_deref())?;
     let mut live = LivePlugins::load(&config.plugin, std::path::Path::new("."))?;
     let recorder_config =
         serde_json::to_value(&rc).context("failed to describe the recorder config")?;

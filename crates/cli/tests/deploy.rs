@@ -19,6 +19,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use understudy_source_kube::{DEFAULT_KINDS, KindSpec, KubeConfig};
 use understudy_source_nats::NatsConfig;
 use understudy_source_prom::PrometheusConfig;
 
@@ -164,17 +165,18 @@ fn the_cluster_role_only_reads_what_is_recorded() {
             }
         }
     }
+    // What the Kubernetes source records by default, and the definitions
+    // of its custom resources: a default kind added without its RBAC fails.
     let mut expected = BTreeSet::new();
-    for (group, resource) in [
-        ("autoscaling", "horizontalpodautoscalers"),
-        ("apps", "deployments"),
-        ("apps", "replicasets"),
-        ("", "pods"),
-        ("", "events"),
-        ("events.k8s.io", "events"),
-        ("keda.sh", "scaledobjects"),
-        ("apiextensions.k8s.io", "customresourcedefinitions"),
-    ] {
+    let mut resources = vec![(
+        "apiextensions.k8s.io".to_owned(),
+        "customresourcedefinitions".to_owned(),
+    )];
+    for kind in DEFAULT_KINDS {
+        let spec = KindSpec::parse(kind).expect("default kind");
+        resources.push((spec.group.clone(), format!("{}s", spec.kind.to_lowercase())));
+    }
+    for (group, resource) in resources {
         for verb in ["get", "list", "watch"] {
             expected.insert(format!("{verb} {group}/{resource}"));
         }
@@ -380,7 +382,7 @@ fn the_config_map_holds_a_config_the_recorder_accepts() {
     let sources = table["source"].as_table().expect("[source]");
     for kind in sources.keys() {
         assert!(
-            ["prometheus", "nats"].contains(&kind.as_str()),
+            ["prometheus", "nats", "kubernetes"].contains(&kind.as_str()),
             "source.{kind}"
         );
     }
@@ -400,6 +402,14 @@ fn the_config_map_holds_a_config_the_recorder_accepts() {
     assert_eq!(nats[0].problems(), Vec::<String>::new());
     assert_eq!(nats[0].servers, ["nats://nats.messaging:4222"]);
     assert_eq!(nats[0].streams, ["MEMES"]);
+    let kube: Vec<KubeConfig> = sources["kubernetes"]
+        .clone()
+        .try_into()
+        .expect("[[source.kubernetes]]");
+    assert_eq!(kube.len(), 1);
+    assert_eq!(kube[0].problems(), Vec::<String>::new());
+    assert_eq!(kube[0].kubeconfig, None, "in the pod: the service account");
+    assert_eq!(kube[0].namespaces, ["meme-generator"]);
 
     // And the real judge: the recorder starts with it (its sources cannot
     // reach the cluster's names from here; that is a gap, not an error).

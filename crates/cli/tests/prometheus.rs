@@ -78,11 +78,14 @@ listen = "127.0.0.1:{rw_port}"
     prom.restart();
     prom.wait_scraped();
     tokio::time::sleep(Duration::from_secs(8)).await;
+    let log = recorder.interrupt();
+    // After the recorder stopped (and rounded up): Prometheus' answer then
+    // covers the last sample the recorder took in while closing.
     let end_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
-        .as_secs() as i64;
-    let log = recorder.interrupt();
+        .as_secs() as i64
+        + 1;
 
     let rec = Recording::open(&out).expect("recording");
     the_closed_gap(&rec, "prometheus[0]", &log);

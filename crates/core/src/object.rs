@@ -4,10 +4,10 @@ use std::str::FromStr;
 /// What a watch said about an object, or a relist marker.
 ///
 /// `RELIST_START`/`RELIST_END` bracket a (re)list of one kind in one namespace
-/// (or all namespaces): objects of that kind and scope seen before
-/// `RELIST_START` and not `ADDED` again before `RELIST_END` are gone at
-/// `RELIST_END`. That turns a 410 Gone or a reconnect into a consistent state
-/// without inventing DELETED events the server never sent.
+/// (or all namespaces). Inside, writers record only differences from what
+/// they recorded before — new objects `ADDED`, changed ones `MODIFIED`,
+/// vanished ones `DELETED` at `RELIST_END` — so applying rows in order always
+/// gives the server's state, without duplicates (docs/recording-format.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WatchEvent {
     Added,

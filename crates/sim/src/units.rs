@@ -5,39 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-/// Parses a Kubernetes quantity in cores: `50m` = 0.05, `1` = 1, `1.5` = 1.5,
-/// `2k` = 2000. Binary suffixes (`Ki`, `Mi`) and exponents are accepted too.
-pub fn parse_quantity(s: &str) -> Result<f64, String> {
-    let s = s.trim();
-    let bad = || format!("invalid quantity {s:?}: write e.g. \"50m\", \"0.5\" or \"2\"");
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
-        .unwrap_or(s.len());
-    let (num, suffix) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let scale = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0 * 1024.0,
-        "Gi" => 1024.0 * 1024.0 * 1024.0,
-        _ if suffix.starts_with(['e', 'E']) => {
-            let e: i32 = suffix[1..].parse().map_err(|_| bad())?;
-            10f64.powi(e)
-        }
-        _ => return Err(bad()),
-    };
-    let v = n * scale;
-    if !v.is_finite() {
-        return Err(bad());
-    }
-    Ok(v)
-}
+pub use understudy_core::parse_quantity;
 
 /// Formats a value the way Kubernetes prints quantities in metric values:
 /// whole numbers plain, otherwise in milli-units (`2135500m`, `500m`).
@@ -77,17 +45,6 @@ pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quantities_parse_like_kubernetes() {
-        assert_eq!(parse_quantity("50m"), Ok(0.05));
-        assert_eq!(parse_quantity("2"), Ok(2.0));
-        assert_eq!(parse_quantity("1.5"), Ok(1.5));
-        assert_eq!(parse_quantity("399999m"), Ok(399.999));
-        assert_eq!(parse_quantity("1Ki"), Ok(1024.0));
-        assert!(parse_quantity("fast").is_err());
-        assert!(parse_quantity("5x").is_err());
-    }
 
     #[test]
     fn quantities_print_like_the_metrics_api() {

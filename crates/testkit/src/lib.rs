@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use understudy_core::{BoxFuture, Sample, Sink, SinkClosed, TimelineBatch};
+use understudy_core::{BoxFuture, ObjectRevision, Sample, Sink, SinkClosed, TimelineBatch};
 
 pub mod kube;
 mod nats;
@@ -312,6 +312,15 @@ impl Collect {
             .expect("lock")
             .iter()
             .flat_map(|b| b.samples.iter().cloned())
+            .collect()
+    }
+
+    pub fn objects(&self) -> Vec<ObjectRevision> {
+        self.0
+            .lock()
+            .expect("lock")
+            .iter()
+            .flat_map(|b| b.objects.iter().cloned())
             .collect()
     }
 }

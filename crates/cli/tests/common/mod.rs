@@ -187,6 +187,14 @@ impl Recorder {
     }
 }
 
+/// A test that fails midway leaves no recorder running behind it.
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A plain HTTP/1.1 GET: status code and body.
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");

@@ -1,6 +1,6 @@
 //! The HTTP side: discovery, list, get, watch; every write is 405.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,6 +117,16 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> 
             None,
         );
     }
+    let raw = uri
+        .path_and_query()
+        .and_then(|pq| shared.raw.lock().expect("lock").get(pq.as_str()).cloned());
+    if let Some((code, body)) = raw {
+        return respond(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            &body,
+        );
+    }
+    let hidden = shared.hidden.lock().expect("lock").clone();
     let q = query(&uri);
     match segs.as_slice() {
         ["version"] => respond(StatusCode::OK, &version()),
@@ -130,8 +140,8 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> 
                 ],
             }),
         ),
-        ["apis"] => respond(StatusCode::OK, &group_list()),
-        ["apis", g] => match group_list()["groups"]
+        ["apis"] => respond(StatusCode::OK, &group_list(&hidden)),
+        ["apis", g] => match group_list(&hidden)["groups"]
             .as_array()
             .and_then(|gs| gs.iter().find(|x| x["name"] == *g))
         {
@@ -143,8 +153,8 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> 
             }
             None => not_found_path(),
         },
-        ["api", "v1"] => resource_list("", "v1"),
-        ["apis", g, v] => resource_list(g, v),
+        ["api", "v1"] => resource_list("", "v1", &hidden),
+        ["apis", g, v] => resource_list(g, v, &hidden),
         ["api", "v1", rest @ ..] => objects(&shared, "", "v1", rest, &q),
         ["apis", g, v, rest @ ..] => objects(&shared, g, v, rest, &q),
         _ => not_found_path(),
@@ -165,8 +175,8 @@ fn version() -> Value {
     })
 }
 
-fn group_list() -> Value {
-    let groups: Vec<Value> = resources::groups()
+fn group_list(hidden: &HashSet<usize>) -> Value {
+    let groups: Vec<Value> = resources::groups(hidden)
         .into_iter()
         .filter(|(g, _)| !g.is_empty())
         .map(|(g, vs)| {
@@ -184,11 +194,12 @@ fn group_list() -> Value {
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-fn resource_list(group: &str, version: &str) -> Response {
+fn resource_list(group: &str, version: &str, hidden: &HashSet<usize>) -> Response {
     let rs: Vec<Value> = RESOURCES
         .iter()
-        .filter(|r| r.group == group && r.version == version)
-        .map(|r| {
+        .enumerate()
+        .filter(|(i, r)| r.group == group && r.version == version && !hidden.contains(i))
+        .map(|(_, r)| {
             json!({
                 "name": r.resource,
                 "singularName": r.singular,
@@ -309,10 +320,15 @@ fn objects(
         [r, n] => (None, *r, Some(*n)),
         _ => return not_found_path(),
     };
-    let Some(idx) = resources::by_path(group, version, resource) else {
+    let Some(idx) = resources::by_path(group, version, resource)
+        .filter(|i| !shared.hidden.lock().expect("lock").contains(i))
+    else {
         return not_found_path();
     };
     let res = RESOURCES[idx];
+    if shared.forbidden.lock().expect("lock").contains(&idx) {
+        return forbidden(res, ns, name, q);
+    }
     if let Some(name) = name {
         let inner = shared.inner.lock().expect("lock");
         let key = (idx, ns.unwrap_or_default().to_owned(), name.to_owned());
@@ -394,6 +410,42 @@ fn objects(
             "items": items,
         }),
     )
+}
+
+/// 403 as the RBAC authorizer words it.
+fn forbidden(
+    res: resources::Resource,
+    ns: Option<&str>,
+    name: Option<&str>,
+    q: &HashMap<String, String>,
+) -> Response {
+    let verb = if name.is_some() {
+        "get"
+    } else if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
+        "watch"
+    } else {
+        "list"
+    };
+    let subject = match name {
+        Some(n) => format!("{} \"{n}\"", res.resource),
+        None => res.resource.to_owned(),
+    };
+    let scope = match ns {
+        Some(ns) => format!(" in the namespace \"{ns}\""),
+        None => " at the cluster scope".to_owned(),
+    };
+    let message = format!(
+        "{subject} is forbidden: User \"system:serviceaccount:understudy:understudy\" cannot {verb} resource \"{}\" in API group \"{}\"{scope}",
+        res.resource, res.group
+    );
+    let mut details = json!({"kind": res.resource});
+    if let Some(n) = name {
+        details["name"] = json!(n);
+    }
+    if !res.group.is_empty() {
+        details["group"] = json!(res.group);
+    }
+    error(403, "Forbidden", &message, Some(details))
 }
 
 /// Namespaces that hold objects but were never applied: `Active`.

@@ -6,7 +6,7 @@
 mod http;
 mod resources;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -48,6 +48,12 @@ pub(crate) struct Shared {
     pub drops: tokio::sync::watch::Sender<u64>,
     pub bookmark_interval: Mutex<Duration>,
     pub port: u16,
+    /// Resources (indexes) left out of discovery and answered 404.
+    pub hidden: Mutex<HashSet<usize>>,
+    /// Resources (indexes) the client may not read: 403.
+    pub forbidden: Mutex<HashSet<usize>>,
+    /// Fixed answers to `GET path?query`: status code and body.
+    pub raw: Mutex<HashMap<String, (u16, Value)>>,
 }
 
 /// The fixture server. Dropping it stops the server task.
@@ -76,7 +82,9 @@ impl FixtureApi {
             .await
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let (changes, _) = broadcast::channel(4096);
+        // Room for every change the history holds: a reader behind by less
+        // than that catches up instead of being cut off with 410.
+        let (changes, _) = broadcast::channel(history.clamp(4096, 1 << 20));
         let (drops, _) = tokio::sync::watch::channel(0);
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
@@ -91,6 +99,9 @@ impl FixtureApi {
             drops,
             bookmark_interval: Mutex::new(bookmark_interval),
             port,
+            hidden: Mutex::new(HashSet::new()),
+            forbidden: Mutex::new(HashSet::new()),
+            raw: Mutex::new(HashMap::new()),
         });
         let app = http::router(shared.clone());
         let task = tokio::spawn(async move {
@@ -237,6 +248,46 @@ impl FixtureApi {
         let _ = self.shared.changes.send(change);
     }
 
+    /// Stops serving a kind (`Kind` or plural, any group), as a cluster
+    /// without its CRD: gone from discovery, its paths answer 404.
+    pub fn unserve(&self, kind: &str) {
+        self.shared
+            .hidden
+            .lock()
+            .expect("lock")
+            .extend(indexes(kind));
+    }
+
+    /// Serves a kind left out by [`FixtureApi::unserve`] again.
+    pub fn serve(&self, kind: &str) {
+        let mut hidden = self.shared.hidden.lock().expect("lock");
+        for i in indexes(kind) {
+            hidden.remove(&i);
+        }
+    }
+
+    /// Answers every read of a kind (`Kind` or plural, any group) with 403
+    /// Forbidden, worded as the real server's RBAC authorizer words it for
+    /// the service account `system:serviceaccount:understudy:understudy`.
+    pub fn forbid(&self, kind: &str) {
+        self.shared
+            .forbidden
+            .lock()
+            .expect("lock")
+            .extend(indexes(kind));
+    }
+
+    /// Answers `GET path_and_query` (exactly as sent, e.g.
+    /// `/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/pods/*/m`) with
+    /// this status and JSON body, as an aggregated API would.
+    pub fn set_raw(&self, path_and_query: &str, code: u16, body: Value) {
+        self.shared
+            .raw
+            .lock()
+            .expect("lock")
+            .insert(path_and_query.to_owned(), (code, body));
+    }
+
     /// Forgets the event history: a watch from any older resourceVersion
     /// now gets `410 Expired`.
     pub fn expire_history(&self) {
@@ -250,6 +301,16 @@ impl FixtureApi {
     pub fn drop_watches(&self) {
         self.shared.drops.send_modify(|g| *g += 1);
     }
+}
+
+/// The resources named `kind` (Kind, case-insensitive, or plural).
+fn indexes(kind: &str) -> Vec<usize> {
+    RESOURCES
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind.eq_ignore_ascii_case(kind) || r.resource == kind)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// `2025-10-14T18:40:07Z`.

@@ -1,5 +1,7 @@
 //! The kinds the fixture serves: one table drives discovery, paths and lists.
 
+use std::collections::HashSet;
+
 /// One served resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resource {
@@ -54,6 +56,15 @@ pub const RESOURCES: &[Resource] = &[
         short_names: &["deploy"],
     },
     Resource {
+        group: "apps",
+        version: "v1",
+        resource: "replicasets",
+        kind: "ReplicaSet",
+        singular: "replicaset",
+        namespaced: true,
+        short_names: &["rs"],
+    },
+    Resource {
         group: "",
         version: "v1",
         resource: "pods",
@@ -89,6 +100,15 @@ pub const RESOURCES: &[Resource] = &[
         namespaced: true,
         short_names: &["so"],
     },
+    Resource {
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        resource: "customresourcedefinitions",
+        kind: "CustomResourceDefinition",
+        singular: "customresourcedefinition",
+        namespaced: false,
+        short_names: &["crd", "crds"],
+    },
 ];
 
 /// Index of the resource with this `apiVersion` and `kind`.
@@ -105,10 +125,15 @@ pub fn by_path(group: &str, version: &str, resource: &str) -> Option<usize> {
         .position(|r| r.group == group && r.version == version && r.resource == resource)
 }
 
-/// Distinct groups in table order, with their versions.
-pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
+/// Distinct groups in table order, with their versions, leaving out the
+/// resources at the `hidden` indexes.
+pub fn groups(hidden: &HashSet<usize>) -> Vec<(&'static str, Vec<&'static str>)> {
     let mut out: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
-    for r in RESOURCES {
+    for (_, r) in RESOURCES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !hidden.contains(i))
+    {
         match out.iter_mut().find(|(g, _)| *g == r.group) {
             Some((_, vs)) if !vs.contains(&r.version) => vs.push(r.version),
             Some(_) => {}
