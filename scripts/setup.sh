@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what understudy's tests talk to, where it is missing: Debian's
 # prometheus (with promtool), nats-server and kubectl, and pyarrow for the test that
-# reads recordings without our code. Safe to run again.
+# reads recordings without our code, and the wasm32-wasip2 target. Safe to
+# run again.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
@@ -15,3 +16,8 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 python3 -c 'import pyarrow' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyarrow
+# The KPI plugins build for wasm32-wasip2. rust-toolchain.toml names the
+# target, but rustup adds it only when it installs the toolchain itself.
+if command -v rustup >/dev/null 2>&1; then
+  rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
+fi

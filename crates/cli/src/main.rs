@@ -83,7 +83,7 @@ fn main() -> ExitCode {
 /// retry, which the sources report once, with what to do: those two stay
 /// quiet unless UNDERSTUDY_LOG names them.
 fn log_filter() -> tracing_subscriber::EnvFilter {
-    const QUIET: &str = "async_nats=warn,kube_runtime=error";
+    const QUIET: &str = "async_nats=warn,kube_runtime=error,kube_client=off";
     let user = std::env::var("UNDERSTUDY_LOG").unwrap_or_default();
     let user = if user.trim().is_empty() {
         "info"

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tracing::info;
-use understudy_replay::{AppState, ReplayOptions, load, router, state};
+use understudy_replay::{AppState, ReplayOptions, kube, load, router, state};
 
 use crate::human;
 
@@ -24,10 +24,15 @@ Examples:
   # post-run analysis: original timestamps, everything visible
   understudy replay recordings/conflict --no-shift
 
+  # kubectl on stage: the recording's cluster, read-only
+  understudy replay recordings/conflict --kube-listen 127.0.0.1:6443 --write-kubeconfig replay.kubeconfig
+  KUBECONFIG=replay.kubeconfig kubectl get hpa -n meme-generator
+
 Keys on a terminal: space pause/resume, ←/→ seek 30 s, +/- speed, q quit.
 Control API: GET /-/replay, POST /-/replay/pause|resume, /-/replay/seek?to=5m, /-/replay/speed?value=2";
 
-/// Replay a recording through the Prometheus HTTP API (for Grafana).
+/// Replay a recording through the Prometheus HTTP API (for Grafana) and,
+/// with --kube-listen, the Kubernetes API (for kubectl).
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
@@ -45,9 +50,20 @@ pub struct Args {
     /// Start over at the end.
     #[arg(long = "loop")]
     looping: bool,
+    /// Start paused (space or POST /-/replay/resume plays).
+    #[arg(long)]
+    paused: bool,
     /// Serve the original timestamps, the whole recording visible.
     #[arg(long)]
     no_shift: bool,
+    /// Also serve the recording's objects through the Kubernetes API (for
+    /// kubectl), read-only, on this address; loopback unless told otherwise.
+    #[arg(long)]
+    kube_listen: Option<SocketAddr>,
+    /// Write a kubeconfig for the Kubernetes API to this file
+    /// (`KUBECONFIG=FILE kubectl get hpa`). Needs --kube-listen.
+    #[arg(long, requires = "kube_listen")]
+    write_kubeconfig: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -74,6 +90,9 @@ pub fn run(args: Args) -> Result<()> {
         .context("failed to start the async runtime")?
         .block_on(async move {
             let state = state(loaded, &opts, understudy_core::now_ms());
+            if args.paused {
+                state.with_clock(|c| c.pause());
+            }
             let listener = tokio::net::TcpListener::bind(args.listen)
                 .await
                 .with_context(|| format!("failed to listen on {}; choose another with --listen", args.listen))?;
@@ -86,6 +105,10 @@ pub fn run(args: Args) -> Result<()> {
                 human::duration(span),
                 started.elapsed().as_millis()
             );
+            let kube = match args.kube_listen {
+                Some(at) => Some(serve_kube(&state, at, &args.dir, args.write_kubeconfig.as_deref()).await?),
+                None => None,
+            };
             let server = axum::serve(listener, router(Arc::clone(&state)));
             let presenter = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             let keys = presenter.then(|| tokio::task::spawn_blocking({
@@ -94,11 +117,50 @@ pub fn run(args: Args) -> Result<()> {
             }));
             tokio::select! {
                 r = server => r.context("the replay server stopped")?,
+                r = async { match kube { Some(k) => k.await, None => std::future::pending().await } } => {
+                    r.context("the Kubernetes API task failed")?.context("the Kubernetes API server stopped")?;
+                }
                 _ = tokio::signal::ctrl_c() => info!("interrupted"),
                 _ = async { match keys { Some(k) => { let _ = k.await; } None => std::future::pending().await } } => {}
             }
             Ok(())
         })
+}
+
+/// Binds the Kubernetes API, writes the kubeconfig, and serves in a task.
+async fn serve_kube(
+    state: &Arc<AppState>,
+    at: SocketAddr,
+    dir: &std::path::Path,
+    kubeconfig: Option<&std::path::Path>,
+) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let listener = tokio::net::TcpListener::bind(at)
+        .await
+        .with_context(|| format!("failed to listen on {at}; choose another with --kube-listen"))?;
+    let addr = listener
+        .local_addr()
+        .context("failed to read the listening address")?;
+    let server = format!("http://{addr}");
+    if let Some(path) = kubeconfig {
+        // The context's namespace, when the recording holds exactly one.
+        let namespaces = state.objects.namespaces(i64::MAX);
+        let ns = (namespaces.len() == 1).then(|| namespaces[0].as_str());
+        std::fs::write(path, kube::kubeconfig(&server, ns))
+            .with_context(|| format!("failed to write the kubeconfig {}", path.display()))?;
+        info!(
+            "Kubernetes API on {server}; KUBECONFIG={} kubectl get hpa",
+            path.display()
+        );
+    } else {
+        info!("Kubernetes API on {server}");
+    }
+    let app = kube::router(Arc::new(kube::KubeState {
+        app: Arc::clone(state),
+        recording: dir.display().to_string(),
+    }));
+    Ok(tokio::spawn(
+        async move { axum::serve(listener, app).await },
+    ))
 }
 
 /// Single keys for the presenter, and a one-line status; returns on `q`.

@@ -38,15 +38,17 @@ mod quantity;
 mod sample;
 pub mod schema;
 mod secret;
+mod selector;
 mod source;
 mod time;
 
 pub use gap::Gap;
 pub use labels::{LabelError, Labels, Series, SeriesId, valid_label_name, valid_metric_name};
 pub use object::{ObjectRevision, WatchEvent};
-pub use quantity::parse_quantity;
+pub use quantity::{format_quantity, parse_quantity};
 pub use sample::{Sample, SampleBatch, TimelineBatch};
 pub use secret::{Secret, read_secret};
+pub use selector::label_selector_string;
 pub use source::{BoxFuture, Sink, SinkClosed, Source, SourceError};
 pub use time::{TimeRange, now_ms};
 

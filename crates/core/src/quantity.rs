@@ -41,9 +41,26 @@ pub fn parse_quantity(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// A value the way Kubernetes prints quantities in metric values: whole
+/// numbers plain, otherwise in milli-units (`2135500m`, `500m`).
+pub fn format_quantity(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{}m", (v * 1000.0).round() as i64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_quantity;
+    use super::{format_quantity, parse_quantity};
+
+    #[test]
+    fn quantities_print_like_the_metrics_api() {
+        assert_eq!(format_quantity(5.0), "5");
+        assert_eq!(format_quantity(2135.5), "2135500m");
+        assert_eq!(format_quantity(0.5), "500m");
+    }
 
     #[test]
     fn quantities_as_kubernetes_writes_them() {

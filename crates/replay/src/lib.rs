@@ -8,7 +8,8 @@
 //!   sample's timestamp shifted, nothing after the replay position visible.
 //!   Queries are evaluated by `understudy-promql` over that view.
 //! - [`server::router`] serves the Prometheus API, `/metrics` and the
-//!   `/-/replay` control API.
+//!   `/-/replay` control API; [`kube::router`] the Kubernetes API from the
+//!   recording's objects, on its own listener, on the same clock.
 //!
 //! The one decision behind the rest: the data is shifted, not the queries.
 //! A real Prometheus loaded with the shifted samples would answer exactly
@@ -17,6 +18,7 @@
 mod api;
 pub mod clock;
 mod format;
+pub mod kube;
 mod params;
 pub mod recorded;
 pub mod server;

@@ -14,6 +14,7 @@ use understudy_store::Recording;
 
 use crate::api;
 use crate::clock::{Clock, ClockOptions, Mapping, Status};
+use crate::kube::timeline::Timeline;
 use crate::params::{Params, duration};
 use crate::recorded::Recorded;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub recorded: Recorded,
     pub clock: Mutex<Clock>,
     pub engine: Engine,
+    /// The recording's objects, for the Kubernetes API.
+    pub objects: Timeline,
 }
 
 impl AppState {
@@ -54,15 +57,18 @@ pub struct ReplayOptions {
 pub struct Loaded {
     pub storage: MemStorage,
     pub recorded: Recorded,
+    pub objects: Timeline,
     pub start_ms: i64,
     pub end_ms: i64,
     pub series: usize,
     pub samples: usize,
 }
 
-/// Reads every sample of the recording into memory, keyed by PromQL labels.
+/// Reads every sample of the recording into memory, keyed by PromQL
+/// labels, and every object revision.
 pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
     let rec = Recording::open(dir)?;
+    let objects = Timeline::new(rec.objects(TimeRange::ALL)?);
     let all = rec.samples(TimeRange::ALL, |_| true)?;
     let samples = all.iter().map(|s| s.timestamps.len()).sum();
     let mut recorded = Recorded::default();
@@ -96,6 +102,7 @@ pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
         samples,
         storage: MemStorage { series },
         recorded,
+        objects,
         start_ms,
         end_ms,
     })
@@ -118,6 +125,7 @@ pub fn state(loaded: Loaded, opts: &ReplayOptions, now_wall: i64) -> Arc<AppStat
         recorded: loaded.recorded,
         clock: Mutex::new(clock),
         engine: Engine::default(),
+        objects: loaded.objects,
     })
 }
 

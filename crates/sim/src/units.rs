@@ -5,17 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-pub use understudy_core::parse_quantity;
-
-/// Formats a value the way Kubernetes prints quantities in metric values:
-/// whole numbers plain, otherwise in milli-units (`2135500m`, `500m`).
-pub fn format_quantity(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{}m", (v * 1000.0).round() as i64)
-    }
-}
+pub use understudy_core::{format_quantity, parse_quantity};
 
 /// A quantity field in a scenario: a string (`"50m"`) or a number.
 pub fn quantity<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -40,16 +30,4 @@ pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
             "invalid duration {s:?} ({e}); write e.g. \"30s\", \"1m30s\""
         ))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities_print_like_the_metrics_api() {
-        assert_eq!(format_quantity(5.0), "5");
-        assert_eq!(format_quantity(2135.5), "2135500m");
-        assert_eq!(format_quantity(0.5), "500m");
-    }
 }

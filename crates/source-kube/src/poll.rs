@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use serde_json::Value;
+use understudy_core::label_selector_string;
 
 /// The kind under which polled answers are recorded: `name` is the path
 /// and query as asked, `object` the body as answered (a `Status` for an
@@ -72,42 +73,12 @@ pub fn hpa_metric_paths(hpa: &Value) -> BTreeSet<String> {
 
 /// `path?param=selector` when the metric has a selector.
 fn with_selector(path: String, param: &str, selector: &Value) -> String {
-    let s = selector_string(selector);
+    let s = label_selector_string(selector);
     if s.is_empty() {
         path
     } else {
         format!("{path}?{param}={}", encode(&s))
     }
-}
-
-/// A LabelSelector as its string form: `a=b,c in (d,e),!f`.
-pub fn selector_string(selector: &Value) -> String {
-    let mut terms: Vec<String> = selector["matchLabels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-        .collect();
-    for e in selector["matchExpressions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let key = e["key"].as_str().unwrap_or_default();
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        terms.push(match e["operator"].as_str().unwrap_or_default() {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_owned(),
-            _ => format!("!{key}"),
-        });
-    }
-    terms.join(",")
 }
 
 /// What Go's `url.QueryEscape` leaves as it is (client-go builds the HPA
@@ -177,13 +148,5 @@ mod tests {
         );
         assert_eq!(path_namespace(&paths[0]).as_deref(), Some("meme-generator"));
         assert_eq!(path_namespace("/apis/metrics.k8s.io/v1beta1/nodes"), None);
-    }
-
-    #[test]
-    fn selectors_print_as_kubernetes_prints_them() {
-        let s = json!({"matchLabels": {"app": "x"},
-                       "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]},
-                                            {"key": "gone", "operator": "DoesNotExist"}]});
-        assert_eq!(selector_string(&s), "app=x,tier in (a,b),!gone");
     }
 }

@@ -4,12 +4,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
+// The wire protocol is the replay's: one implementation of selectors,
+// Status objects and watch streams for both servers.
+use understudy_replay::kube::protocol::{
+    self, Filter, error, event_line, not_found_path, query, respond, status, streaming, version,
+};
 
 use super::resources::{self, RESOURCES};
 use super::{Change, Shared};
@@ -18,92 +23,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
     axum::Router::new().fallback(handle).with_state(shared)
 }
 
-fn respond(code: StatusCode, body: &Value) -> Response {
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = code;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
-    let mut s = json!({
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    });
-    if let Some(d) = details {
-        s["details"] = d;
-    }
-    s
-}
-
-fn error(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
-    respond(
-        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        &status(code, reason, message, details),
-    )
-}
-
-fn not_found_path() -> Response {
-    error(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-        Some(
-            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}),
-        ),
-    )
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn query(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
 async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
     let segs: Vec<String> = uri
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(percent_decode)
+        .map(protocol::decode)
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     if method != Method::GET && method != Method::HEAD {
@@ -127,7 +52,7 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> 
         );
     }
     let hidden = shared.hidden.lock().expect("lock").clone();
-    let q = query(&uri);
+    let q = query(uri.query());
     match segs.as_slice() {
         ["version"] => respond(StatusCode::OK, &version()),
         ["api"] => respond(
@@ -159,20 +84,6 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> 
         ["apis", g, v, rest @ ..] => objects(&shared, g, v, rest, &q),
         _ => not_found_path(),
     }
-}
-
-fn version() -> Value {
-    json!({
-        "major": "1",
-        "minor": "32",
-        "gitVersion": "v1.32.0",
-        "gitCommit": "0000000000000000000000000000000000000000",
-        "gitTreeState": "clean",
-        "buildDate": "2024-12-11T00:00:00Z",
-        "goVersion": "go1.23.3",
-        "compiler": "gc",
-        "platform": "linux/amd64",
-    })
 }
 
 fn group_list(hidden: &HashSet<usize>) -> Value {
@@ -224,88 +135,6 @@ fn resource_list(group: &str, version: &str, hidden: &HashSet<usize>) -> Respons
     )
 }
 
-/// A `labelSelector` or `fieldSelector`: equality terms, `!=`, existence.
-#[derive(Debug, Clone, Default)]
-struct Selector(Vec<(String, Op)>);
-
-#[derive(Debug, Clone)]
-enum Op {
-    Eq(String),
-    Ne(String),
-    Exists,
-    Absent,
-}
-
-impl Selector {
-    fn parse(s: &str) -> Selector {
-        Selector(
-            s.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| {
-                    if let Some((k, v)) = t.split_once("!=") {
-                        (k.trim().to_owned(), Op::Ne(v.trim().to_owned()))
-                    } else if let Some((k, v)) = t.split_once("==") {
-                        (k.trim().to_owned(), Op::Eq(v.trim().to_owned()))
-                    } else if let Some((k, v)) = t.split_once('=') {
-                        (k.trim().to_owned(), Op::Eq(v.trim().to_owned()))
-                    } else if let Some(k) = t.strip_prefix('!') {
-                        (k.trim().to_owned(), Op::Absent)
-                    } else {
-                        (t.to_owned(), Op::Exists)
-                    }
-                })
-                .collect(),
-        )
-    }
-
-    fn matches(&self, get: impl Fn(&str) -> Option<String>) -> bool {
-        self.0.iter().all(|(k, op)| {
-            let v = get(k);
-            match op {
-                Op::Eq(want) => v.as_deref() == Some(want.as_str()),
-                // Kubernetes: `a!=b` also matches objects without `a`.
-                Op::Ne(want) => v.as_deref() != Some(want.as_str()),
-                Op::Exists => v.is_some(),
-                Op::Absent => v.is_none(),
-            }
-        })
-    }
-}
-
-/// Which objects a list or watch asks for.
-#[derive(Debug, Clone)]
-struct Filter {
-    resource: usize,
-    namespace: Option<String>,
-    labels: Selector,
-    fields: Selector,
-}
-
-impl Filter {
-    fn matches(&self, resource: usize, obj: &Value) -> bool {
-        resource == self.resource
-            && self
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| obj["metadata"]["namespace"].as_str() == Some(ns))
-            && self
-                .labels
-                .matches(|k| obj["metadata"]["labels"][k].as_str().map(str::to_owned))
-            && self.fields.matches(|path| {
-                let mut v = obj;
-                for part in path.split('.') {
-                    v = &v[part];
-                }
-                match v {
-                    Value::Null => None,
-                    Value::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                }
-            })
-    }
-}
-
 fn objects(
     shared: &Arc<Shared>,
     group: &str,
@@ -352,12 +181,7 @@ fn objects(
             }
         };
     }
-    let filter = Filter {
-        resource: idx,
-        namespace: ns.map(str::to_owned),
-        labels: Selector::parse(q.get("labelSelector").map_or("", String::as_str)),
-        fields: Selector::parse(q.get("fieldSelector").map_or("", String::as_str)),
-    };
+    let filter = Filter::new(idx, ns, q);
     if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
         return watch(shared, filter, q);
     }
@@ -474,12 +298,6 @@ fn implied_namespaces(
         .collect()
 }
 
-fn event_line(kind: &str, object: &Value) -> Bytes {
-    let mut s = json!({"type": kind, "object": object}).to_string();
-    s.push('\n');
-    Bytes::from(s)
-}
-
 fn watch(shared: &Arc<Shared>, filter: Filter, q: &HashMap<String, String>) -> Response {
     let from: Option<u64> = q
         .get("resourceVersion")
@@ -584,16 +402,4 @@ fn watch(shared: &Arc<Shared>, filter: Filter, q: &HashMap<String, String>) -> R
         }
     });
     streaming(rx)
-}
-
-fn streaming(rx: mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let mut r = Response::new(Body::from_stream(stream));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
 }

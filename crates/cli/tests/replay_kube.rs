@@ -1,0 +1,447 @@
+//! `understudy replay --kube-listen` against the real `kubectl`: the
+//! speaker's terminal panes keep working on a recording, read-only, and the
+//! Kubernetes source records the replay as the original run.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Recorder, http_get, understudy, write};
+use serde_json::Value;
+use understudy_core::{ObjectRevision, TimeRange, WatchEvent};
+use understudy_store::Recording;
+
+const NS: &str = "meme-generator";
+
+fn conflict() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../recordings/conflict")
+}
+
+struct Replay {
+    child: Child,
+    kubeconfig: PathBuf,
+    /// The Prometheus listener (control API).
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Replay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Replay {
+    fn start(extra: &[&str]) -> Replay {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = understudy()
+            .arg("replay")
+            .arg(conflict())
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--kube-listen",
+                "127.0.0.1:0",
+                "--write-kubeconfig",
+            ])
+            .arg(&kubeconfig)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the replay");
+        // Keep draining stderr for the replay's whole life: a closed pipe
+        // would fail its later log writes.
+        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(at) = line
+                    .find(" on http://")
+                    .filter(|_| line.contains("replaying"))
+                {
+                    let rest = &line[at + " on http://".len()..];
+                    let _ = tx.send(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        assert!(!addr.is_empty(), "the replay did not start");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !kubeconfig.exists() {
+            assert!(Instant::now() < deadline, "no kubeconfig written");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Replay {
+            child,
+            kubeconfig,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Output {
+        Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .output()
+            .expect("kubectl is installed (scripts/setup.sh installs it)")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.kubectl(args);
+        assert!(
+            o.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// The replay's status, after an optional control call.
+    fn control(&self, call: Option<&str>) -> Value {
+        if let Some(c) = call {
+            let mut s = std::net::TcpStream::connect(&self.addr).expect("connect");
+            use std::io::{Read as _, Write as _};
+            write!(
+                s,
+                "POST {c} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                self.addr
+            )
+            .expect("send");
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+        }
+        let (code, body) = http_get(&self.addr, "/-/replay");
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str::<Value>(&body).expect("status")["data"].clone()
+    }
+}
+
+/// The original's objects as of recording time `p`: the last revision of
+/// each, unless deleted.
+fn state_at(revisions: &[ObjectRevision], p: i64) -> BTreeMap<(String, String), Value> {
+    let mut out = BTreeMap::new();
+    for r in revisions.iter().filter(|r| r.observed_ms <= p) {
+        let Some(text) = r.object.as_deref() else {
+            continue;
+        };
+        let key = (r.kind.clone(), r.name.clone().unwrap_or_default());
+        if r.event == WatchEvent::Deleted {
+            out.remove(&key);
+        } else {
+            out.insert(key, serde_json::from_str(text).expect("json"));
+        }
+    }
+    out
+}
+
+fn revisions() -> Vec<ObjectRevision> {
+    Recording::open(&conflict())
+        .expect("recording")
+        .objects(TimeRange::ALL)
+        .expect("objects")
+}
+
+/// The row of `name` in kubectl's table output, split into cells.
+fn row<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
+    table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no row {name} in\n{table}"))
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+#[test]
+fn kubectl_reads_the_conflict_run_like_a_live_cluster() {
+    let replay = Replay::start(&["--start-at", "5m", "--paused"]);
+    let status = replay.control(None);
+    assert_eq!(status["paused"], true, "{status}");
+    let position = status["position_ms"].as_i64().expect("position");
+    let original = state_at(&revisions(), position);
+
+    let hpas = replay.ok(&["get", "hpa", "-n", NS]);
+    let header: Vec<&str> = hpas
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "REFERENCE",
+            "TARGETS",
+            "MINPODS",
+            "MAXPODS",
+            "REPLICAS",
+            "AGE"
+        ]
+    );
+    for name in ["keda-hpa-meme-backend", "meme-backend"] {
+        let hpa = &original[&("HorizontalPodAutoscaler".to_owned(), name.to_owned())];
+        let cells = row(&hpas, name);
+        assert_eq!(cells[1], "Deployment/meme-backend");
+        assert_eq!(
+            cells[5],
+            hpa["status"]["currentReplicas"].to_string(),
+            "{hpas}"
+        );
+        assert_eq!(cells[4], hpa["spec"]["maxReplicas"].to_string());
+    }
+    let keda = row(&hpas, "keda-hpa-meme-backend");
+    let current = original[&(
+        "HorizontalPodAutoscaler".to_owned(),
+        "keda-hpa-meme-backend".to_owned(),
+    )]["status"]["currentMetrics"][0]["external"]["current"]["averageValue"]
+        .as_str()
+        .expect("current")
+        .to_owned();
+    assert_eq!(keda[2], format!("{current}/5 (avg)"));
+    // Created three days before the run: AGE reads as it did live.
+    assert_eq!(keda[6], "3d", "{hpas}");
+
+    // The same objects as JSON, times shifted, resourceVersions the replay's.
+    let json: Value =
+        serde_json::from_str(&replay.ok(&["get", "hpa", "-n", NS, "-o", "json"])).expect("json");
+    for item in json["items"].as_array().expect("items") {
+        let name = item["metadata"]["name"].as_str().expect("name");
+        let want = &original[&("HorizontalPodAutoscaler".to_owned(), name.to_owned())];
+        assert_eq!(item["spec"], want["spec"]);
+        assert_eq!(
+            item["status"]["desiredReplicas"],
+            want["status"]["desiredReplicas"]
+        );
+        assert_ne!(
+            item["metadata"]["creationTimestamp"], want["metadata"]["creationTimestamp"],
+            "shifted"
+        );
+    }
+
+    let pods = replay.ok(&["get", "pods", "-l", "app=meme-backend", "-n", NS]);
+    let want: Vec<&String> = original
+        .iter()
+        .filter(|((k, _), v)| k == "Pod" && v["metadata"]["labels"]["app"] == "meme-backend")
+        .map(|((_, n), _)| n)
+        .collect();
+    assert_eq!(pods.lines().count(), want.len() + 1, "{pods}");
+    for name in &want {
+        let cells = row(&pods, name);
+        assert!(
+            ["Running", "Error", "Terminating", "Pending"]
+                .iter()
+                .any(|s| cells[2] == *s)
+                || cells[2].starts_with("Init:"),
+            "{cells:?}"
+        );
+    }
+
+    let describe = replay.ok(&["describe", "hpa", "keda-hpa-meme-backend", "-n", NS]);
+    for says in [
+        "Reference:",
+        "Deployment/meme-backend",
+        "\"s0-nats-jetstream-MEMES\" (target average value)",
+        "Conditions:",
+        "AbleToScale",
+        "ScalingActive",
+        "Events:",
+        "SuccessfulRescale",
+        "New size:",
+    ] {
+        assert!(describe.contains(says), "{says}:\n{describe}");
+    }
+
+    let raw: Value = serde_json::from_str(&replay.ok(&[
+        "get", "--raw", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/meme-generator/pods/*/memegenerator_pod_cpu_rate",
+    ]))
+    .expect("MetricValueList");
+    assert_eq!(raw["kind"], "MetricValueList");
+    let items = raw["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "{raw}");
+    assert!(
+        items
+            .iter()
+            .all(|i| i["value"].as_str().is_some_and(|v| !v.is_empty()))
+    );
+
+    let so = replay.ok(&["get", "scaledobjects", "-n", NS]);
+    assert!(
+        so.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("SCALETARGETNAME"),
+        "{so}"
+    );
+    assert_eq!(row(&so, "meme-backend")[1], "apps/v1.Deployment");
+
+    let scale = replay.kubectl(&[
+        "scale",
+        "deployment",
+        "meme-backend",
+        "-n",
+        NS,
+        "--replicas",
+        "3",
+    ]);
+    assert!(!scale.status.success());
+    let err = String::from_utf8_lossy(&scale.stderr);
+    assert!(
+        err.contains("MethodNotAllowed") && err.contains("read-only"),
+        "{err}"
+    );
+    let after = replay.ok(&[
+        "get",
+        "deployment",
+        "meme-backend",
+        "-n",
+        NS,
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ]);
+    let want = original[&("Deployment".to_owned(), "meme-backend".to_owned())]["spec"]["replicas"]
+        .to_string();
+    assert_eq!(after, want, "nothing changed");
+}
+
+#[test]
+fn kubectl_get_pods_watch_follows_the_clock() {
+    let replay = Replay::start(&["--start-at", "50s", "--speed", "20"]);
+    let mut watch = Command::new("kubectl")
+        .args(["get", "pods", "-n", NS, "-w", "--output-watch-events"])
+        .env("KUBECONFIG", &replay.kubeconfig)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubectl");
+    let out = BufReader::new(watch.stdout.take().expect("stdout"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            lines.push(l);
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let count = |e: &str| lines.iter().filter(|l| l.starts_with(e)).count();
+    assert!(count("ADDED") >= 5, "{lines:#?}");
+    assert!(
+        count("MODIFIED") >= 5,
+        "pods start as the clock runs: {lines:#?}"
+    );
+    assert!(count("DELETED") >= 1, "and go: {lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("Init:")), "{lines:#?}");
+}
+
+/// Strips what a replay changes on purpose: resourceVersions and times.
+fn comparable(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, _| {
+                    !(k == "resourceVersion"
+                        || k.ends_with("Timestamp")
+                        || k.ends_with("Time")
+                        || k == "startedAt"
+                        || k == "finishedAt")
+                });
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+fn timelines(revisions: &[ObjectRevision]) -> BTreeMap<(String, String), Vec<(WatchEvent, Value)>> {
+    let mut out: BTreeMap<(String, String), Vec<(WatchEvent, Value)>> = BTreeMap::new();
+    for r in revisions {
+        let Some(text) = r.object.as_deref() else {
+            continue;
+        };
+        if r.kind == "APIResponse" {
+            continue;
+        }
+        out.entry((r.kind.clone(), r.name.clone().unwrap_or_default()))
+            .or_default()
+            .push((
+                r.event,
+                comparable(serde_json::from_str(text).expect("json")),
+            ));
+    }
+    out
+}
+
+#[test]
+fn the_kubernetes_source_records_the_replay_as_the_original_run() {
+    let replay = Replay::start(&["--speed", "60", "--paused"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write(
+        &dir.path().join("understudy.toml"),
+        &format!(
+            "[recorder]\nflush_interval = \"200ms\"\n\n[[source.kubernetes]]\nkubeconfig = {:?}\nnamespaces = [\"{NS}\"]\npoll_hpa_metrics = false\nderive_series = false\n",
+            replay.kubeconfig.display().to_string()
+        ),
+    );
+    let out = dir.path().join("rec");
+    let mut recorder = Recorder::start(&config, &out);
+    recorder.wait_for("watching", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(2));
+    replay.control(Some("/-/replay/resume"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = replay.control(None);
+        if s["offset_ms"].as_i64() >= s["duration_ms"].as_i64() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replay did not reach its end: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let log = recorder.interrupt();
+    let copy = Recording::open(&out)
+        .expect("recording")
+        .objects(TimeRange::ALL)
+        .expect("objects");
+    let (want, got) = (timelines(&revisions()), timelines(&copy));
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        got.keys().collect::<Vec<_>>(),
+        "{log}"
+    );
+    for (key, revs) in &want {
+        assert_eq!(revs.len(), got[key].len(), "{key:?}");
+        for (i, (w, g)) in revs.iter().zip(&got[key]).enumerate() {
+            assert_eq!(w, g, "{key:?} revision {i}");
+        }
+    }
+}

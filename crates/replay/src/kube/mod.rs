@@ -1,0 +1,435 @@
+//! The Kubernetes API of a replay: what `kubectl` and kube-rs clients ask a
+//! cluster, answered from the recording at the replay position, read-only.
+//!
+//! - Discovery (`/version`, `/api`, `/apis`, group and resource lists;
+//!   aggregated discovery when asked for) for Kubernetes' own kinds and the custom resources whose CRD was recorded.
+//! - get, list (label and field selectors, `limit`/`continue`) and watch
+//!   (later revisions streamed as the clock reaches them; bookmarks; a seek
+//!   backwards ends watches with 410 so clients relist).
+//! - Server-side printing (`as=Table`) with the columns the API server
+//!   prints ([`table`]).
+//! - Polled raw answers (custom and external metrics APIs) as recorded,
+//!   else custom metrics built from recorded series ([`metrics`]).
+//! - Every write answers 405: a replay changes nothing.
+//!
+//! Object timestamps are shifted like samples ([`shift`]).
+
+pub mod metrics;
+pub mod protocol;
+pub mod resources;
+pub mod shift;
+pub mod table;
+pub mod timeline;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::server::AppState;
+use protocol::{
+    AGGREGATED, Filter, error, event_line, flag, not_found_object, not_found_path, query, respond,
+    respond_as, status, streaming, version,
+};
+use resources::NAMESPACES;
+use shift::shifted;
+use table::{Include, table};
+
+/// How often a watch looks at the clock.
+const WATCH_TICK: Duration = Duration::from_millis(100);
+/// How often a watch that allows them gets a BOOKMARK.
+const BOOKMARK_EVERY: Duration = Duration::from_secs(10);
+
+/// What the Kubernetes API handlers share.
+#[derive(Debug)]
+pub struct KubeState {
+    pub app: Arc<AppState>,
+    /// The recording's name, for the 405 message.
+    pub recording: String,
+}
+
+/// The router of the Kubernetes API: one fallback handler, as the API
+/// server's paths are a grammar rather than a list.
+pub fn router(state: Arc<KubeState>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(state)
+}
+
+/// A kubeconfig for this API (plain HTTP on loopback, no credentials).
+pub fn kubeconfig(server: &str, namespace: Option<&str>) -> String {
+    let ns = namespace.map_or(String::new(), |n| format!("\n    namespace: {n}"));
+    format!(
+        "# Written by `understudy replay`: kubectl talks to the replay, read-only.\n\
+         apiVersion: v1\nkind: Config\nclusters:\n- name: understudy-replay\n  cluster:\n    server: {server}\n\
+         contexts:\n- name: understudy-replay\n  context:\n    cluster: understudy-replay\n    user: understudy-replay{ns}\n\
+         current-context: understudy-replay\nusers:\n- name: understudy-replay\n  user: {{}}\npreferences: {{}}\n"
+    )
+}
+
+async fn handle(
+    State(state): State<Arc<KubeState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return error(
+            405,
+            "MethodNotAllowed",
+            &format!(
+                "this is a replay of the recording {}: {method} {} cannot change it (the replay is read-only)",
+                state.recording,
+                uri.path()
+            ),
+            None,
+        );
+    }
+    let segs: Vec<String> = uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(protocol::decode)
+        .collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let q = query(uri.query());
+    let m = state.app.mapping();
+    let timeline = &state.app.objects;
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    if let Some(body) = timeline.raw(path_and_query, m.position) {
+        return raw_answer(body, &m);
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or_default();
+    let as_table = accept.contains("as=Table");
+    let aggregated = accept.split(',').any(|t| {
+        t.contains("as=APIGroupDiscoveryList") && t.contains("v=v2") && !t.contains("v=v2beta1")
+    });
+    match segs.as_slice() {
+        ["version"] => respond(StatusCode::OK, &version()),
+        ["api"] if aggregated => respond_as(
+            StatusCode::OK,
+            &timeline.resources.aggregated(true),
+            AGGREGATED,
+        ),
+        ["apis"] if aggregated => respond_as(
+            StatusCode::OK,
+            &timeline.resources.aggregated(false),
+            AGGREGATED,
+        ),
+        ["api"] => respond(
+            StatusCode::OK,
+            &json!({"kind": "APIVersions", "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": uri.authority().map_or("127.0.0.1", |a| a.as_str())}]}),
+        ),
+        ["apis"] => respond(StatusCode::OK, &timeline.resources.group_list()),
+        ["apis", g] => match timeline.resources.group(g) {
+            Some(v) => respond(StatusCode::OK, &v),
+            None => not_found_path(),
+        },
+        ["api", "v1"] => list_or_404(timeline.resources.resource_list("", "v1")),
+        [
+            "apis",
+            "custom.metrics.k8s.io",
+            "v1beta1",
+            "namespaces",
+            ns,
+            "pods",
+            pod,
+            metric,
+        ] => match metrics::pod_metric(&state.app.storage, &m, ns, pod, metric) {
+            Some(v) => respond(StatusCode::OK, &v),
+            None => error(
+                404,
+                "NotFound",
+                &format!("the server could not find the metric {metric} for pods"),
+                None,
+            ),
+        },
+        ["apis", g, v] => list_or_404(timeline.resources.resource_list(g, v)),
+        ["api", "v1", rest @ ..] => objects(&state, "", "v1", rest, &q, as_table),
+        ["apis", g, v, rest @ ..] => objects(&state, g, v, rest, &q, as_table),
+        _ => not_found_path(),
+    }
+}
+
+fn list_or_404(v: Option<Value>) -> Response {
+    match v {
+        Some(v) => respond(StatusCode::OK, &v),
+        None => not_found_path(),
+    }
+}
+
+/// A recorded raw answer, its times shifted, with the recorded status code.
+fn raw_answer(body: &str, m: &crate::clock::Mapping) -> Response {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return error(
+            500,
+            "InternalError",
+            "the recorded answer is not JSON",
+            None,
+        );
+    };
+    let code = if v["kind"] == "Status" {
+        v["code"]
+            .as_u64()
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(500)
+    } else {
+        200
+    };
+    respond(
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &shifted(&v, m),
+    )
+}
+
+/// Namespaces that hold objects at `p` and were not recorded themselves.
+fn implied_namespace(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "resourceVersion": "1",
+                     "labels": {"kubernetes.io/metadata.name": name}},
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    })
+}
+
+/// The objects of one resource at the replay position, shifted, sorted by
+/// namespace and name as the API server lists them.
+fn current(state: &KubeState, filter: &Filter, m: &crate::clock::Mapping) -> Vec<Value> {
+    let timeline = &state.app.objects;
+    let mut out: Vec<Value> = timeline
+        .state(filter.resource, m.position)
+        .into_iter()
+        .filter(|c| filter.matches(filter.resource, &c.object))
+        .map(|c| shifted(&c.object, m))
+        .collect();
+    if filter.resource == NAMESPACES {
+        for ns in timeline.namespaces(m.position) {
+            let implied = implied_namespace(&ns);
+            if filter.matches(NAMESPACES, &implied)
+                && !out.iter().any(|o| o["metadata"]["name"] == ns.as_str())
+            {
+                out.push(implied);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        let key = |o: &Value| {
+            (
+                o["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                o["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    out
+}
+
+fn objects(
+    state: &Arc<KubeState>,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    q: &HashMap<String, String>,
+    as_table: bool,
+) -> Response {
+    let (ns, resource, name) = match rest {
+        ["namespaces", ns, r] => (Some(*ns), *r, None),
+        ["namespaces", ns, r, n] | ["namespaces", ns, r, n, "status"] => (Some(*ns), *r, Some(*n)),
+        [r] => (None, *r, None),
+        [r, n] => (None, *r, Some(*n)),
+        _ => return not_found_path(),
+    };
+    let timeline = &state.app.objects;
+    let Some(idx) = timeline.resources.by_path(group, version, resource) else {
+        return not_found_path();
+    };
+    let res = timeline.resources.get(idx).clone();
+    let m = state.app.mapping();
+    let include = Include::parse(q.get("includeObject").map(String::as_str));
+    if let Some(name) = name {
+        let found = if idx == NAMESPACES {
+            timeline
+                .get(idx, "", name, m.position)
+                .map(|c| shifted(&c.object, &m))
+                .or_else(|| {
+                    timeline
+                        .namespaces(m.position)
+                        .contains(&name.to_owned())
+                        .then(|| implied_namespace(name))
+                })
+        } else {
+            timeline
+                .get(idx, ns.unwrap_or_default(), name, m.position)
+                .map(|c| shifted(&c.object, &m))
+        };
+        return match found {
+            Some(o) if as_table => {
+                let rv = o["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or("0")
+                    .to_owned();
+                respond(StatusCode::OK, &table(&res, &[o], m.now_wall, include, &rv))
+            }
+            Some(o) => respond(StatusCode::OK, &o),
+            None => not_found_object(group, resource, name),
+        };
+    }
+    let filter = Filter::new(idx, ns.filter(|_| res.namespaced), q);
+    if flag(q, "watch") {
+        return watch(Arc::clone(state), filter, q, as_table, include);
+    }
+    let all = current(state, &filter, &m);
+    let rv = timeline.rv_at(m.position).to_string();
+    let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let limit: usize = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let next = start.saturating_add(limit);
+    let page: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
+    let mut body = if as_table {
+        table(&res, &page, m.now_wall, include, &rv)
+    } else {
+        json!({
+            "kind": format!("{}List", res.kind),
+            "apiVersion": res.api_version(),
+            "metadata": {"resourceVersion": rv},
+            "items": page,
+        })
+    };
+    if next < all.len() {
+        body["metadata"]["continue"] = json!(next.to_string());
+        body["metadata"]["remainingItemCount"] = json!(all.len() - next);
+    }
+    respond(StatusCode::OK, &body)
+}
+
+/// A watch: the changes after the client's resourceVersion (or the current
+/// state as ADDED), then each change as the replay clock reaches it.
+fn watch(
+    state: Arc<KubeState>,
+    filter: Filter,
+    q: &HashMap<String, String>,
+    as_table: bool,
+    include: Include,
+) -> Response {
+    let from: Option<u64> = q
+        .get("resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v != 0);
+    let bookmarks = flag(q, "allowWatchBookmarks");
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
+    tokio::spawn(async move {
+        let timeline = &state.app.objects;
+        let res = timeline.resources.get(filter.resource).clone();
+        let line = |kind: &str, o: Value, m: &crate::clock::Mapping| -> Bytes {
+            if as_table {
+                let rv = o["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or("0")
+                    .to_owned();
+                event_line(kind, &table(&res, &[o], m.now_wall, include, &rv))
+            } else {
+                event_line(kind, &o)
+            }
+        };
+        let m = state.app.mapping();
+        let mut last = timeline.rv_at(m.position);
+        let mut initial = Vec::new();
+        match from {
+            Some(n) if n > last => {
+                let st = status(
+                    410,
+                    "Expired",
+                    &format!(
+                        "too old resource version: {n} ({last}): the replay is at an earlier moment"
+                    ),
+                    None,
+                );
+                let _ = tx.send(Ok(event_line("ERROR", &st))).await;
+                return;
+            }
+            Some(n) => {
+                for (_, c) in timeline.changes_since(n, m.position) {
+                    if filter.matches(c.resource, &c.object) {
+                        initial.push(line(c.event.as_str(), shifted(&c.object, &m), &m));
+                    }
+                }
+            }
+            None => {
+                for o in current(&state, &filter, &m) {
+                    initial.push(line("ADDED", o, &m));
+                }
+            }
+        }
+        for l in initial {
+            if tx.send(Ok(l)).await.is_err() {
+                return;
+            }
+        }
+        let started = tokio::time::Instant::now();
+        let mut last_bookmark = started;
+        loop {
+            tokio::time::sleep(WATCH_TICK).await;
+            if timeout.is_some_and(|t| started.elapsed() >= t) {
+                return;
+            }
+            let m = state.app.mapping();
+            let now = timeline.rv_at(m.position);
+            if now < last {
+                let st = status(
+                    410,
+                    "Expired",
+                    "the replay jumped back in time: list again",
+                    None,
+                );
+                let _ = tx.send(Ok(event_line("ERROR", &st))).await;
+                return;
+            }
+            for (_, c) in timeline.changes_since(last, m.position) {
+                if filter.matches(c.resource, &c.object)
+                    && tx
+                        .send(Ok(line(c.event.as_str(), shifted(&c.object, &m), &m)))
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            last = now;
+            if bookmarks && last_bookmark.elapsed() >= BOOKMARK_EVERY {
+                last_bookmark = tokio::time::Instant::now();
+                let b = json!({"kind": res.kind, "apiVersion": res.api_version(),
+                               "metadata": {"resourceVersion": last.to_string()}});
+                if tx.send(Ok(event_line("BOOKMARK", &b))).await.is_err() {
+                    return;
+                }
+            }
+            if tx.is_closed() {
+                return;
+            }
+        }
+    });
+    streaming(rx)
+}

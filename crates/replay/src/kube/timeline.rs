@@ -1,0 +1,280 @@
+//! A recording's object revisions as an API server's history: every change
+//! numbered in recording-time order, so that the state at any replay
+//! position is a prefix of the history and that prefix's length is the
+//! resourceVersion clients see.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use understudy_core::{ObjectRevision, WatchEvent};
+
+use super::protocol::{decode, query};
+use super::resources::Resources;
+
+/// resourceVersions start above zero: "0" means "any" to clients.
+const RV_BASE: u64 = 1000;
+
+/// The kind and apiVersion of polled raw answers (the Kubernetes source's
+/// `APIResponse` rows).
+const RAW_KIND: &str = "APIResponse";
+
+/// One recorded change of one object.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Recording time (ms) at which it was observed.
+    pub at: i64,
+    pub resource: usize,
+    pub event: WatchEvent,
+    /// The object with `metadata.resourceVersion` set to this change's.
+    pub object: Arc<Value>,
+}
+
+#[derive(Debug, Default)]
+struct History {
+    resource: usize,
+    /// Indexes into `changes`, in order.
+    revisions: Vec<usize>,
+}
+
+/// Every object change of a recording, and the polled raw answers.
+#[derive(Debug)]
+pub struct Timeline {
+    pub resources: Resources,
+    changes: Vec<Change>,
+    objects: Vec<History>,
+    /// (resource, namespace, name) → index into `objects`.
+    index: HashMap<(usize, String, String), usize>,
+    /// Object indexes per resource.
+    by_resource: Vec<Vec<usize>>,
+    /// Normalized path → answers in time order.
+    raw: HashMap<String, Vec<(i64, Arc<str>)>>,
+}
+
+impl Timeline {
+    /// From a recording's revisions in observation order. Relist markers
+    /// carry nothing to serve: the rows between them are already the
+    /// differences (docs/recording-format.md).
+    pub fn new(revisions: Vec<ObjectRevision>) -> Timeline {
+        let crds: Vec<Value> = revisions
+            .iter()
+            .filter(|r| r.kind == "CustomResourceDefinition" && r.event != WatchEvent::Deleted)
+            .filter_map(|r| serde_json::from_str(r.object.as_deref()?).ok())
+            .collect();
+        let resources = Resources::new(crds.iter());
+        let mut t = Timeline {
+            by_resource: vec![Vec::new(); resources.0.len()],
+            resources,
+            changes: Vec::new(),
+            objects: Vec::new(),
+            index: HashMap::new(),
+            raw: HashMap::new(),
+        };
+        for r in revisions {
+            let Some(text) = r.object.as_deref() else {
+                continue;
+            };
+            if r.kind == RAW_KIND {
+                if let Some(path) = &r.name {
+                    t.raw
+                        .entry(normalize(path))
+                        .or_default()
+                        .push((r.observed_ms, Arc::from(text)));
+                }
+                continue;
+            }
+            let Some(resource) = t.resources.by_api_kind(&r.api_version, &r.kind) else {
+                continue;
+            };
+            let Ok(mut object) = serde_json::from_str::<Value>(text) else {
+                continue;
+            };
+            let rv = RV_BASE + t.changes.len() as u64 + 1;
+            if let Some(meta) = object["metadata"].as_object_mut() {
+                meta.insert("resourceVersion".into(), Value::from(rv.to_string()));
+            }
+            let key = (
+                resource,
+                r.namespace.clone().unwrap_or_default(),
+                r.name.clone().unwrap_or_default(),
+            );
+            let next = t.objects.len();
+            let i = *t.index.entry(key).or_insert(next);
+            if i == next {
+                t.objects.push(History {
+                    resource,
+                    revisions: Vec::new(),
+                });
+                t.by_resource[resource].push(i);
+            }
+            t.objects[i].revisions.push(t.changes.len());
+            t.changes.push(Change {
+                at: r.observed_ms,
+                resource,
+                event: r.event,
+                object: Arc::new(object),
+            });
+        }
+        t
+    }
+
+    /// The resourceVersion of the state at recording time `p`.
+    pub fn rv_at(&self, p: i64) -> u64 {
+        RV_BASE + self.changes.partition_point(|c| c.at <= p) as u64
+    }
+
+    /// Changes after `rv` up to recording time `p`, with their resourceVersions.
+    pub fn changes_since(&self, rv: u64, p: i64) -> impl Iterator<Item = (u64, &Change)> {
+        let from = rv.saturating_sub(RV_BASE) as usize;
+        let to = self.changes.partition_point(|c| c.at <= p);
+        self.changes
+            .get(from.min(to)..to)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| (RV_BASE + (from + i) as u64 + 1, c))
+    }
+
+    fn latest(&self, object: usize, p: i64) -> Option<&Change> {
+        let revs = &self.objects[object].revisions;
+        let n = revs.partition_point(|&c| self.changes[c].at <= p);
+        let c = &self.changes[*revs.get(n.checked_sub(1)?)?];
+        (c.event != WatchEvent::Deleted).then_some(c)
+    }
+
+    /// The objects of `resource` that exist at recording time `p`.
+    pub fn state(&self, resource: usize, p: i64) -> Vec<&Change> {
+        self.by_resource
+            .get(resource)
+            .into_iter()
+            .flatten()
+            .filter_map(|&o| self.latest(o, p))
+            .collect()
+    }
+
+    /// One object at recording time `p`.
+    pub fn get(&self, resource: usize, namespace: &str, name: &str, p: i64) -> Option<&Change> {
+        let i = *self
+            .index
+            .get(&(resource, namespace.to_owned(), name.to_owned()))?;
+        debug_assert_eq!(self.objects[i].resource, resource);
+        self.latest(i, p)
+    }
+
+    /// Namespaces that hold objects at `p`.
+    pub fn namespaces(&self, p: i64) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .index
+            .iter()
+            .filter(|((_, ns, _), i)| !ns.is_empty() && self.latest(**i, p).is_some())
+            .map(|((_, ns, _), _)| ns.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The answer recorded for this raw GET most recently before `p`.
+    pub fn raw(&self, path_and_query: &str, p: i64) -> Option<&str> {
+        let answers = self.raw.get(&normalize(path_and_query))?;
+        let n = answers.partition_point(|(at, _)| *at <= p);
+        Some(&answers[n.checked_sub(1)?].1)
+    }
+}
+
+/// A path with its query parameters decoded and sorted, so that
+/// `?labelSelector=a%3Db` and `?labelSelector=a=b` are one question.
+fn normalize(path_and_query: &str) -> String {
+    let (path, q) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut params: Vec<(String, String)> = query(Some(q)).into_iter().collect();
+    params.sort();
+    let q: Vec<String> = params
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let path = decode(path);
+    if q.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", q.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn rev(at: i64, event: WatchEvent, name: &str, phase: &str) -> ObjectRevision {
+        ObjectRevision {
+            observed_ms: at,
+            server_time_ms: None,
+            kind: "Pod".into(),
+            api_version: "v1".into(),
+            namespace: Some("ns".into()),
+            name: Some(name.into()),
+            uid: None,
+            resource_version: Some("7".into()),
+            event,
+            object: Some(
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "ns"},
+                       "status": {"phase": phase}})
+                .to_string(),
+            ),
+        }
+    }
+
+    #[test]
+    fn the_state_at_a_moment_is_a_prefix_of_the_history() {
+        let t = Timeline::new(vec![
+            rev(10, WatchEvent::Added, "a", "Pending"),
+            rev(20, WatchEvent::Modified, "a", "Running"),
+            rev(20, WatchEvent::Added, "b", "Pending"),
+            rev(30, WatchEvent::Deleted, "a", "Running"),
+        ]);
+        let pods = t.resources.by_path("", "v1", "pods").expect("pods");
+        assert!(t.state(pods, 5).is_empty());
+        let at15 = t.state(pods, 15);
+        assert_eq!(at15.len(), 1);
+        assert_eq!(at15[0].object["metadata"]["resourceVersion"], "1001");
+        assert_eq!(
+            t.get(pods, "ns", "a", 25)
+                .map(|c| &c.object["status"]["phase"]),
+            Some(&json!("Running"))
+        );
+        assert!(t.get(pods, "ns", "a", 30).is_none(), "deleted at 30");
+        assert_eq!(t.rv_at(25), 1003);
+        let since: Vec<u64> = t.changes_since(1001, 30).map(|(rv, _)| rv).collect();
+        assert_eq!(since, [1002, 1003, 1004]);
+        assert_eq!(t.namespaces(25), ["ns"]);
+        assert!(t.namespaces(5).is_empty());
+    }
+
+    #[test]
+    fn raw_answers_are_found_however_the_query_is_encoded() {
+        let mut r = rev(10, WatchEvent::Added, "x", "");
+        r.kind = RAW_KIND.into();
+        r.name = Some(
+            "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/m?labelSelector=a%2Fb%3Dc".into(),
+        );
+        r.object = Some("{\"kind\":\"ExternalMetricValueList\"}".into());
+        let t = Timeline::new(vec![r]);
+        assert!(
+            t.raw(
+                "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/m?labelSelector=a/b=c",
+                10
+            )
+            .is_some()
+        );
+        assert!(
+            t.raw(
+                "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/m?labelSelector=a/b=c",
+                9
+            )
+            .is_none()
+        );
+    }
+}
