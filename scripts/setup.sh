@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what understudy's tests talk to, where it is missing: Debian's
-# prometheus (with promtool), nats-server and kubectl, and pyarrow for the test that
+# prometheus (with promtool), nats-server, kubectl and chromium, and pyarrow for the test that
 # reads recordings without our code, and the wasm32-wasip2 target. Safe to
 # run again.
 set -euo pipefail
@@ -9,6 +9,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 # The deploy test renders deploy/recorder with `kubectl kustomize`.
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+# The HTML report and the stage dashboard are checked in headless Chromium.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

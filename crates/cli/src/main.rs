@@ -2,6 +2,7 @@
 //!
 //! One module per subcommand; `record` also wires the daemon together.
 
+mod analyze;
 mod config;
 mod export;
 mod health;
@@ -36,6 +37,7 @@ Examples:
   understudy record --config understudy.toml --out recordings/conflict --duration 10m
   understudy inspect recordings/conflict
   understudy export recordings/conflict --format openmetrics --out conflict.om
+  understudy analyze recordings/conflict --vs recordings/harmony --html report.html
 
 Logs go to standard error; UNDERSTUDY_LOG=debug shows more, NO_COLOR=1 turns colour off.";
 
@@ -49,6 +51,7 @@ enum Command {
     Kpi(kpi::Args),
     Plugin(plugin::Args),
     Loadgen(Box<loadgen::Args>),
+    Analyze(Box<analyze::Args>),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Kpi(args) => kpi::run(args),
         Command::Plugin(args) => plugin::run(args),
         Command::Loadgen(args) => loadgen::run(*args),
+        Command::Analyze(args) => analyze::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

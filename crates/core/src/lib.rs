@@ -50,7 +50,7 @@ pub use sample::{Sample, SampleBatch, TimelineBatch};
 pub use secret::{Secret, read_secret};
 pub use selector::label_selector_string;
 pub use source::{BoxFuture, Sink, SinkClosed, Source, SourceError};
-pub use time::{TimeRange, now_ms};
+pub use time::{TimeRange, now_ms, parse_rfc3339_ms};
 
 /// The label a recorded query's answer series carry: the expression
 /// (written by the Prometheus source, served by replay).

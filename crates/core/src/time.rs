@@ -9,6 +9,14 @@ pub fn now_ms() -> i64 {
     }
 }
 
+/// RFC 3339 as Kubernetes writes it (`2025-10-14T18:40:07Z`,
+/// `…07.123456Z`) in ms since the epoch; `None` when it is not one.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let t = humantime::parse_rfc3339_weak(s).ok()?;
+    let d = t.duration_since(UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_millis()).ok()
+}
+
 /// A closed time range `[start, end]` in milliseconds, both ends included —
 /// the convention of Prometheus range selectors in 2.42.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -231,9 +231,7 @@ pub fn server_time_ms(object: &Value) -> Option<i64> {
 
 /// RFC 3339 (`2025-10-14T18:40:07Z`, `…07.123456Z`) as ms since the epoch.
 pub fn parse_time_ms(s: &str) -> Option<i64> {
-    let t = humantime::parse_rfc3339_weak(s).ok()?;
-    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-    i64::try_from(d.as_millis()).ok()
+    understudy_core::parse_rfc3339_ms(s)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use understudy_core::{BoxFuture, ObjectRevision, Sample, Sink, SinkClosed, TimelineBatch};
 
+pub mod chromium;
 pub mod kube;
 mod nats;
 

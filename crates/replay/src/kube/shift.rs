@@ -57,9 +57,7 @@ pub fn shift_time(s: &str, m: &Mapping) -> Option<String> {
 }
 
 pub fn parse_ms(s: &str) -> Option<i64> {
-    let t = humantime::parse_rfc3339_weak(s).ok()?;
-    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-    i64::try_from(d.as_millis()).ok()
+    understudy_core::parse_rfc3339_ms(s)
 }
 
 /// RFC 3339 in UTC: whole seconds, or microseconds (metav1.MicroTime).

@@ -1,0 +1,172 @@
+//! One recording, loaded for analysis: the series the KPIs read, every
+//! object revision, and where its experiment starts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use understudy_core::{ObjectRevision, TimeRange};
+use understudy_store::{Recording, SeriesSamples};
+
+use crate::AnalyzeError;
+use crate::timeseries::Points;
+
+/// The metrics analysis reads; everything else stays on disk.
+pub const METRICS: &[&str] = &[
+    QUEUE_PENDING,
+    QUEUE_ACK_PENDING,
+    QUEUE_DELIVERED,
+    STREAM_LAST_SEQ,
+    CPU_USAGE,
+    CFS_PERIODS,
+    CFS_THROTTLED,
+    DEPLOYMENT_SPEC_REPLICAS,
+    HPA_DESIRED,
+    HPA_MAX,
+];
+
+pub const QUEUE_PENDING: &str = "jetstream_consumer_num_pending";
+pub const QUEUE_ACK_PENDING: &str = "jetstream_consumer_num_ack_pending";
+pub const QUEUE_DELIVERED: &str = "jetstream_consumer_delivered_stream_seq";
+pub const STREAM_LAST_SEQ: &str = "jetstream_stream_last_seq";
+pub const CPU_USAGE: &str = "container_cpu_usage_seconds_total";
+pub const CFS_PERIODS: &str = "container_cpu_cfs_periods_total";
+pub const CFS_THROTTLED: &str = "container_cpu_cfs_throttled_periods_total";
+pub const DEPLOYMENT_SPEC_REPLICAS: &str = "kube_deployment_spec_replicas";
+pub const HPA_DESIRED: &str = "kube_horizontalpodautoscaler_status_desired_replicas";
+pub const HPA_MAX: &str = "kube_horizontalpodautoscaler_spec_max_replicas";
+
+/// Where a run's experiment time 0 comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlignedBy {
+    /// The first message published to the queue.
+    QueueLoad,
+    /// `--align-at`.
+    AlignAt,
+    /// No queue series: the recording's start.
+    RecordingStart,
+}
+
+/// A loaded recording.
+#[derive(Debug)]
+pub struct Run {
+    pub name: String,
+    pub dir: PathBuf,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Series by metric name, only [`METRICS`].
+    pub series: BTreeMap<String, Vec<SeriesSamples>>,
+    /// Every metric name the recording holds.
+    pub metrics: BTreeSet<String>,
+    pub objects: Vec<ObjectRevision>,
+    /// Experiment time 0 (ms since the epoch).
+    pub t0_ms: i64,
+    pub aligned_by: AlignedBy,
+}
+
+impl Run {
+    /// Loads `dir`; `align_at` (ms after the recording's start) overrides
+    /// the start found in the queue series.
+    pub fn load(dir: &Path, align_at: Option<i64>) -> Result<Run, AnalyzeError> {
+        let rec = Recording::open(dir).map_err(|e| AnalyzeError::store(dir, e))?;
+        let manifest = rec.manifest();
+        let (data_min, data_max) = manifest
+            .data_span()
+            .ok_or_else(|| AnalyzeError::Empty(dir.to_owned()))?;
+        let start_ms = manifest.start_ms.min(data_min);
+        let end_ms = manifest.end_ms.unwrap_or(data_max).max(data_max);
+        let name = if manifest.name.is_empty() {
+            dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        } else {
+            manifest.name.clone()
+        };
+        let mut metrics = BTreeSet::new();
+        let mut series: BTreeMap<String, Vec<SeriesSamples>> = BTreeMap::new();
+        let wanted = rec
+            .samples(TimeRange::ALL, |s| {
+                if !metrics.contains(s.metric()) {
+                    metrics.insert(s.metric().to_owned());
+                }
+                METRICS.contains(&s.metric())
+            })
+            .map_err(|e| AnalyzeError::store(dir, e))?;
+        for s in wanted {
+            series
+                .entry(s.series.metric().to_owned())
+                .or_default()
+                .push(s);
+        }
+        let objects = rec
+            .objects(TimeRange::ALL)
+            .map_err(|e| AnalyzeError::store(dir, e))?;
+        let mut run = Run {
+            name,
+            dir: dir.to_owned(),
+            start_ms,
+            end_ms,
+            series,
+            metrics,
+            objects,
+            t0_ms: start_ms,
+            aligned_by: AlignedBy::RecordingStart,
+        };
+        match align_at {
+            Some(offset) => {
+                run.t0_ms = (start_ms + offset).min(end_ms);
+                run.aligned_by = AlignedBy::AlignAt;
+            }
+            None => {
+                if let Some(t) = run.load_start() {
+                    run.t0_ms = t;
+                    run.aligned_by = AlignedBy::QueueLoad;
+                }
+            }
+        }
+        Ok(run)
+    }
+
+    /// The series of one metric (empty when not recorded).
+    pub fn metric(&self, name: &str) -> &[SeriesSamples] {
+        self.series.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first moment messages arrive: the stream's last sequence
+    /// rising, else pending rising above zero.
+    fn load_start(&self) -> Option<i64> {
+        let first_rise = |metric: &str, above_first: bool| {
+            self.metric(metric)
+                .iter()
+                .filter_map(|s| {
+                    let base = if above_first { *s.values.first()? } else { 0.0 };
+                    s.timestamps
+                        .iter()
+                        .zip(&s.values)
+                        .find(|(_, v)| **v > base)
+                        .map(|(t, _)| *t)
+                })
+                .min()
+        };
+        // The scrape before the rise is the last moment without load: the
+        // load began in between; the rise itself is the first sign of it.
+        first_rise(STREAM_LAST_SEQ, true).or_else(|| first_rise(QUEUE_PENDING, false))
+    }
+
+    /// Revisions of one kind, in time order.
+    pub fn revisions<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a ObjectRevision> + 'a {
+        self.objects.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// Object kinds the recording holds.
+    pub fn kinds(&self) -> BTreeSet<&str> {
+        self.objects.iter().map(|r| r.kind.as_str()).collect()
+    }
+
+    /// The sum of a metric's series at each of their timestamps, each
+    /// series holding its last value until its next sample.
+    pub fn summed(&self, metric: &str) -> Points {
+        crate::timeseries::sum_step(self.metric(metric))
+    }
+}
