@@ -3,7 +3,7 @@
 //!
 //! The table, the summary and the headings are HTML written here, so they
 //! read without scripts; the charts are drawn in the browser by
-//! `assets/report.js` with uPlot (`assets/uplot/`, vendored) from the page
+//! `assets/report.js` with uPlot (vendored in `crates/uplot`) from the page
 //! data, inlined as JSON. A Content-Security-Policy forbids every fetch, so
 //! a report cannot reach the network even by mistake.
 
@@ -11,11 +11,11 @@ use std::fmt::{self, Write};
 
 use serde::Serialize;
 
-/// The vendored uPlot (see `assets/uplot/README.md`).
-const UPLOT_VERSION: &str = "1.6.32";
-const UPLOT_JS: &str = include_str!("../assets/uplot/uPlot.iife.min.js");
-const UPLOT_CSS: &str = include_str!("../assets/uplot/uPlot.min.css");
-const UPLOT_LICENSE: &str = include_str!("../assets/uplot/LICENSE");
+/// The vendored uPlot (see `crates/uplot/vendor/README.md`).
+const UPLOT_VERSION: &str = understudy_uplot::VERSION;
+const UPLOT_JS: &str = understudy_uplot::JS;
+const UPLOT_CSS: &str = understudy_uplot::CSS;
+const UPLOT_LICENSE: &str = understudy_uplot::LICENSE;
 const REPORT_JS: &str = include_str!("../assets/report.js");
 const REPORT_CSS: &str = include_str!("../assets/report.css");
 

@@ -4,6 +4,7 @@
 
 mod analyze;
 mod config;
+mod dashboard;
 mod export;
 mod health;
 mod human;
@@ -52,6 +53,7 @@ enum Command {
     Plugin(plugin::Args),
     Loadgen(Box<loadgen::Args>),
     Analyze(Box<analyze::Args>),
+    Dashboard(dashboard::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Plugin(args) => plugin::run(args),
         Command::Loadgen(args) => loadgen::run(*args),
         Command::Analyze(args) => analyze::run(*args),
+        Command::Dashboard(args) => dashboard::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tracing::info;
-use understudy_replay::{AppState, ReplayOptions, kube, load, router, state};
+use understudy_replay::{AppState, ReplayOptions, dashboard, kube, load, router, state};
 
 use crate::human;
 
@@ -64,6 +64,10 @@ pub struct Args {
     /// (`KUBECONFIG=FILE kubectl get hpa`). Needs --kube-listen.
     #[arg(long, requires = "kube_listen")]
     write_kubeconfig: Option<PathBuf>,
+    /// The Grafana dashboard JSON whose panels the page at / shows (default:
+    /// the talk's, deploy/grafana/dashboards/autoscaling.json, built in).
+    #[arg(long, value_name = "FILE")]
+    dashboard: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -78,6 +82,7 @@ pub fn run(args: Args) -> Result<()> {
         loaded.samples,
         loaded.end_ms - loaded.start_ms,
     );
+    let spec = dashboard_spec(args.dashboard.as_deref(), dashboard::Mode::Replay)?;
     let opts = ReplayOptions {
         start_at_ms: args.start_at.map_or(0, |d| d.as_millis() as i64),
         speed: args.speed,
@@ -98,7 +103,7 @@ pub fn run(args: Args) -> Result<()> {
                 .with_context(|| format!("failed to listen on {}; choose another with --listen", args.listen))?;
             let addr = listener.local_addr().context("failed to read the listening address")?;
             info!(
-                "replaying {} ({} series, {} samples, {}) on http://{addr} — ready in {} ms",
+                "replaying {} ({} series, {} samples, {}) on http://{addr} (dashboard at http://{addr}/) — ready in {} ms",
                 args.dir.display(),
                 human::count(series as u64),
                 human::count(samples as u64),
@@ -109,7 +114,8 @@ pub fn run(args: Args) -> Result<()> {
                 Some(at) => Some(serve_kube(&state, at, &args.dir, args.write_kubeconfig.as_deref()).await?),
                 None => None,
             };
-            let server = axum::serve(listener, router(Arc::clone(&state)));
+            let page = dashboard::router(Arc::new(dashboard::DashboardState::new(spec, Some(Arc::clone(&state)))));
+            let server = axum::serve(listener, router(Arc::clone(&state)).merge(page));
             let presenter = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             let keys = presenter.then(|| tokio::task::spawn_blocking({
                 let state = Arc::clone(&state);
@@ -154,10 +160,10 @@ async fn serve_kube(
     } else {
         info!("Kubernetes API on {server}");
     }
-    let app = kube::router(Arc::new(kube::KubeState {
-        app: Arc::clone(state),
-        recording: dir.display().to_string(),
-    }));
+    let app = kube::router(Arc::new(kube::KubeState::new(
+        Arc::clone(state),
+        dir.display().to_string(),
+    )));
     Ok(tokio::spawn(
         async move { axum::serve(listener, app).await },
     ))
@@ -214,4 +220,31 @@ fn keys(state: &AppState) {
     }
     let _ = crossterm::terminal::disable_raw_mode();
     eprintln!();
+}
+
+/// The stage dashboard's panels: from `file`, or the talk's dashboard.
+pub fn dashboard_spec(
+    file: Option<&std::path::Path>,
+    mode: dashboard::Mode,
+) -> Result<dashboard::Spec> {
+    let (text, from) = match file {
+        Some(f) => (
+            std::fs::read_to_string(f)
+                .with_context(|| format!("failed to read the dashboard {}", f.display()))?,
+            f.display().to_string(),
+        ),
+        None => (
+            dashboard::DEFAULT_DASHBOARD.to_owned(),
+            "the built-in dashboard".to_owned(),
+        ),
+    };
+    let spec = dashboard::Spec::from_grafana(&text, mode)
+        .with_context(|| format!("{from} is not a Grafana dashboard understudy can show"))?;
+    if spec.panels.is_empty() {
+        anyhow::bail!("{from}: no panel has a Prometheus query to show");
+    }
+    for note in &spec.notes {
+        tracing::warn!("dashboard {from}: {note}");
+    }
+    Ok(spec)
 }

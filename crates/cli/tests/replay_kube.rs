@@ -7,10 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Recorder, http_get, understudy, write};
+use common::{Recorder, Server, http_get, understudy, write};
 use serde_json::Value;
 use understudy_core::{ObjectRevision, TimeRange, WatchEvent};
 use understudy_store::Recording;
@@ -22,26 +22,19 @@ fn conflict() -> PathBuf {
 }
 
 struct Replay {
-    child: Child,
+    _server: Server,
     kubeconfig: PathBuf,
     /// The Prometheus listener (control API).
     addr: String,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Replay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Replay {
     fn start(extra: &[&str]) -> Replay {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
-        let mut child = understudy()
-            .arg("replay")
+        let mut cmd = understudy();
+        cmd.arg("replay")
             .arg(conflict())
             .args([
                 "--listen",
@@ -51,43 +44,17 @@ impl Replay {
                 "--write-kubeconfig",
             ])
             .arg(&kubeconfig)
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the replay");
-        // Keep draining stderr for the replay's whole life: a closed pipe
-        // would fail its later log writes.
-        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                if let Some(at) = line
-                    .find(" on http://")
-                    .filter(|_| line.contains("replaying"))
-                {
-                    let rest = &line[at + " on http://".len()..];
-                    let _ = tx.send(
-                        rest.split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    );
-                }
-            }
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        assert!(!addr.is_empty(), "the replay did not start");
+            .args(extra);
+        let server = Server::start(cmd, "replaying");
         let deadline = Instant::now() + Duration::from_secs(20);
         while !kubeconfig.exists() {
             assert!(Instant::now() < deadline, "no kubeconfig written");
             std::thread::sleep(Duration::from_millis(50));
         }
         Replay {
-            child,
+            addr: server.addr.clone(),
+            _server: server,
             kubeconfig,
-            addr,
             _dir: dir,
         }
     }

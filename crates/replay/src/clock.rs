@@ -71,6 +71,8 @@ impl Mapping {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Status {
     pub position_ms: i64,
+    /// The display time of the position: "now" on the replay's graphs.
+    pub now_ms: i64,
     pub offset_ms: i64,
     pub duration_ms: i64,
     pub speed: f64,
@@ -195,6 +197,7 @@ impl Clock {
         let m = self.mapping();
         Status {
             position_ms: m.position,
+            now_ms: m.display(m.position),
             offset_ms: m.position - self.opts.rec_start,
             duration_ms: self.opts.rec_end - self.opts.rec_start,
             speed: self.speed,

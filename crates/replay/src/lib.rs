@@ -9,7 +9,9 @@
 //!   Queries are evaluated by `understudy-promql` over that view.
 //! - [`server::router`] serves the Prometheus API, `/metrics` and the
 //!   `/-/replay` control API; [`kube::router`] the Kubernetes API from the
-//!   recording's objects, on its own listener, on the same clock.
+//!   recording's objects, on its own listener, on the same clock;
+//!   [`dashboard::router`] the stage dashboard page at `/`, which draws a
+//!   Grafana dashboard's panels from that Prometheus API.
 //!
 //! The one decision behind the rest: the data is shifted, not the queries.
 //! A real Prometheus loaded with the shifted samples would answer exactly
@@ -17,6 +19,7 @@
 
 mod api;
 pub mod clock;
+pub mod dashboard;
 mod format;
 pub mod kube;
 mod params;

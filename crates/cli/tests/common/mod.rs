@@ -242,3 +242,48 @@ pub fn the_closed_gap(
     assert!(gaps[0].end_ms.is_some(), "closed when {source} came back");
     gaps[0].clone()
 }
+
+/// A server started in the background (`replay`, `dashboard`), killed on
+/// drop, its stderr drained for its whole life (a closed pipe would fail
+/// its logging).
+pub struct Server {
+    pub child: Child,
+    /// What its log line names after ` on http://`.
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `cmd` and waits for the log line containing `marker` and
+    /// ` on http://ADDR`.
+    pub fn start(mut cmd: Command, marker: &str) -> Server {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let (tx, rx) = mpsc::channel();
+        let wanted = marker.to_owned();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(at) = line.find(" on http://").filter(|_| line.contains(&wanted)) {
+                    let rest = &line[at + " on http://".len()..];
+                    let addr = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(addr.trim_end_matches('/').to_owned());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no log line with {marker:?} and an address"));
+        Server { child, addr }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

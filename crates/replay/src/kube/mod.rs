@@ -54,6 +54,12 @@ pub struct KubeState {
     pub recording: String,
 }
 
+impl KubeState {
+    pub fn new(app: Arc<AppState>, recording: String) -> KubeState {
+        KubeState { app, recording }
+    }
+}
+
 /// The router of the Kubernetes API: one fallback handler, as the API
 /// server's paths are a grammar rather than a list.
 pub fn router(state: Arc<KubeState>) -> axum::Router {
@@ -202,15 +208,16 @@ fn implied_namespace(name: &str) -> Value {
     })
 }
 
-/// The objects of one resource at the replay position, shifted, sorted by
-/// namespace and name as the API server lists them.
-fn current(state: &KubeState, filter: &Filter, m: &crate::clock::Mapping) -> Vec<Value> {
+/// The objects of one resource at the replay position, sorted by namespace
+/// and name as the API server lists them (the timeline keeps that order);
+/// not yet shifted, as a page of a long list is all a request shows.
+fn current(state: &KubeState, filter: &Filter, m: &crate::clock::Mapping) -> Vec<Arc<Value>> {
     let timeline = &state.app.objects;
-    let mut out: Vec<Value> = timeline
+    let mut out: Vec<Arc<Value>> = timeline
         .state(filter.resource, m.position)
         .into_iter()
         .filter(|c| filter.matches(filter.resource, &c.object))
-        .map(|c| shifted(&c.object, m))
+        .map(|c| Arc::clone(&c.object))
         .collect();
     if filter.resource == NAMESPACES {
         for ns in timeline.namespaces(m.position) {
@@ -218,26 +225,19 @@ fn current(state: &KubeState, filter: &Filter, m: &crate::clock::Mapping) -> Vec
             if filter.matches(NAMESPACES, &implied)
                 && !out.iter().any(|o| o["metadata"]["name"] == ns.as_str())
             {
-                out.push(implied);
+                out.push(Arc::new(implied));
             }
         }
+        out.sort_by(|a, b| list_key(a).cmp(&list_key(b)));
     }
-    out.sort_by(|a, b| {
-        let key = |o: &Value| {
-            (
-                o["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                o["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
     out
+}
+
+fn list_key(o: &Value) -> (&str, &str) {
+    (
+        o["metadata"]["namespace"].as_str().unwrap_or_default(),
+        o["metadata"]["name"].as_str().unwrap_or_default(),
+    )
 }
 
 fn objects(
@@ -284,7 +284,10 @@ fn objects(
                     .as_str()
                     .unwrap_or("0")
                     .to_owned();
-                respond(StatusCode::OK, &table(&res, &[o], m.now_wall, include, &rv))
+                respond(
+                    StatusCode::OK,
+                    &table(&res, &[&o], m.now_wall, include, &rv, None),
+                )
             }
             Some(o) => respond(StatusCode::OK, &o),
             None => not_found_object(group, resource, name),
@@ -303,15 +306,24 @@ fn objects(
         .filter(|l| *l > 0)
         .unwrap_or(usize::MAX);
     let next = start.saturating_add(limit);
-    let page: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
-    let mut body = if as_table {
-        table(&res, &page, m.now_wall, include, &rv)
+    let page = all.iter().skip(start).take(limit);
+    let mut body = if as_table && m.speed == 1.0 && !m.no_shift {
+        // At 1× a duration on the recording's clock is the same on the
+        // display's: the rows are computed from the objects as recorded
+        // at the position, and only what they carry is shifted.
+        let refs: Vec<&Value> = page.map(|o| &**o).collect();
+        table(&res, &refs, m.position, include, &rv, Some(&m))
+    } else if as_table {
+        let shifted: Vec<Value> = page.map(|o| shifted(o, &m)).collect();
+        let refs: Vec<&Value> = shifted.iter().collect();
+        table(&res, &refs, m.now_wall, include, &rv, None)
     } else {
+        let refs: Vec<Value> = page.map(|o| shifted(o, &m)).collect();
         json!({
             "kind": format!("{}List", res.kind),
             "apiVersion": res.api_version(),
             "metadata": {"resourceVersion": rv},
-            "items": page,
+            "items": refs,
         })
     };
     if next < all.len() {
@@ -349,7 +361,7 @@ fn watch(
                     .as_str()
                     .unwrap_or("0")
                     .to_owned();
-                event_line(kind, &table(&res, &[o], m.now_wall, include, &rv))
+                event_line(kind, &table(&res, &[&o], m.now_wall, include, &rv, None))
             } else {
                 event_line(kind, &o)
             }
@@ -379,7 +391,7 @@ fn watch(
             }
             None => {
                 for o in current(&state, &filter, &m) {
-                    initial.push(line("ADDED", o, &m));
+                    initial.push(line("ADDED", shifted(&o, &m), &m));
                 }
             }
         }

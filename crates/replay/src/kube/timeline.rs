@@ -115,7 +115,27 @@ impl Timeline {
                 object: Arc::new(object),
             });
         }
+        // Lists come out in the API server's order, namespace then name.
+        let key = |o: &usize| -> (&str, &str) {
+            let c = &t.changes[t.objects[*o].revisions[0]];
+            (
+                c.object["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default(),
+                c.object["metadata"]["name"].as_str().unwrap_or_default(),
+            )
+        };
+        let mut by_resource = std::mem::take(&mut t.by_resource);
+        for objects in &mut by_resource {
+            objects.sort_by(|a, b| key(a).cmp(&key(b)));
+        }
+        t.by_resource = by_resource;
         t
+    }
+
+    /// Every change, in recording-time order.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
     }
 
     /// The resourceVersion of the state at recording time `p`.
