@@ -1,4 +1,5 @@
-//! `understudy`: record autoscaling runs, then inspect and export them.
+//! `understudy`: record autoscaling runs, then replay, analyse, inspect and
+//! export them.
 //!
 //! One module per subcommand; `record` also wires the daemon together.
 
@@ -25,7 +26,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Records autoscaling runs (cluster, queue and metric timelines on one
-/// clock) into Parquet recordings, and inspects and exports them.
+/// clock) into Parquet recordings; replays them as if live (Prometheus API,
+/// Kubernetes API, a stage dashboard); analyses and compares them.
 #[derive(Debug, Parser)]
 #[command(name = "understudy", version, max_term_width = 100, after_help = EXAMPLES)]
 struct Cli {

@@ -24,15 +24,20 @@ Examples:
   # post-run analysis: original timestamps, everything visible
   understudy replay recordings/conflict --no-shift
 
+  # the stage dashboard, with the panels of your own Grafana dashboard
+  understudy replay recordings/conflict --dashboard my-dashboard.json   # then open http://127.0.0.1:9090/
+
   # kubectl on stage: the recording's cluster, read-only
   understudy replay recordings/conflict --kube-listen 127.0.0.1:6443 --write-kubeconfig replay.kubeconfig
   KUBECONFIG=replay.kubeconfig kubectl get hpa -n meme-generator
 
-Keys on a terminal: space pause/resume, ←/→ seek 30 s, +/- speed, q quit.
+Keys on a terminal: space pause/resume, ←/→ seek 30 s, +/- speed, q quit (on the dashboard page
+also n next scaling event, t projector theme, b REPLAY badge).
 Control API: GET /-/replay, POST /-/replay/pause|resume, /-/replay/seek?to=5m, /-/replay/speed?value=2";
 
-/// Replay a recording through the Prometheus HTTP API (for Grafana) and,
-/// with --kube-listen, the Kubernetes API (for kubectl).
+/// Replay a recording through the Prometheus HTTP API (for Grafana), with a
+/// stage dashboard at / and, with --kube-listen, the Kubernetes API (for
+/// kubectl).
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXAMPLES)]
 pub struct Args {
