@@ -228,11 +228,13 @@ async fn records_every_revision_of_a_run_and_the_same_state_kubectl_reads() {
         .filter(|(k, _)| k.1 == "HorizontalPodAutoscaler")
         .map(|(_, v)| v)
         .collect();
-    // What the metrics APIs answer the KEDA HPA's controller and the speaker.
+    // What the metrics APIs answer the KEDA HPA's controller and the speaker
+    // (a real answer of the run, copied from the team's reference fixtures).
     let pod_metric: Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
-            "../../../shared/fixtures/custom-metrics/conflict-memegenerator-pod-metric.json",
-        ))
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/conflict-memegenerator-pod-metric.json"),
+        )
         .expect("fixture"),
     )
     .expect("json");
