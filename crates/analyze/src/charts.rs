@@ -1,16 +1,16 @@
 //! The report's charts: every run on experiment time (seconds since its
 //! start of the load), overlaid.
 
-use understudy_core::WatchEvent;
+use understudy_core::TimeRange;
 
 use crate::html::{Chart, ChartSeries};
-use crate::kpi::{self, containers, object};
+use crate::kpi::{self, containers};
 use crate::run::{self, Run};
-use crate::timeseries::{self, Window};
+use crate::timeseries;
 
 /// Buckets of the rate charts: 15 s (a scrape interval), coarser for long
 /// runs so that a chart holds at most about 400 points per series.
-fn step_ms(w: Window) -> i64 {
+fn step_ms(w: TimeRange) -> i64 {
     ((w.end - w.start) / 400).max(15_000)
 }
 
@@ -35,7 +35,7 @@ fn series(
 }
 
 /// Replicas, pending messages, CPU, throttling and productivity.
-pub fn charts(runs: &[Run], windows: &[Window]) -> Vec<Chart> {
+pub fn charts(runs: &[Run], windows: &[TimeRange]) -> Vec<Chart> {
     let mut replicas = Vec::new();
     let mut pending = Vec::new();
     let mut cpu = Vec::new();
@@ -51,7 +51,7 @@ pub fn charts(runs: &[Run], windows: &[Window]) -> Vec<Chart> {
                 false,
             ));
         }
-        for (hpa, steps) in hpa_desired(run) {
+        for (hpa, steps) in kpi::steps(run, "HorizontalPodAutoscaler", "/status/desiredReplicas") {
             replicas.push(series(
                 i,
                 format!("{name} · HPA {hpa} desired"),
@@ -146,7 +146,7 @@ pub fn charts(runs: &[Run], windows: &[Window]) -> Vec<Chart> {
 
 /// A step function over the window: the value in force at its start, the
 /// changes, and the last value held to its end.
-fn held(run: &Run, steps: &[(i64, f64)], w: Window) -> Vec<(f64, f64)> {
+fn held(run: &Run, steps: &[(i64, f64)], w: TimeRange) -> Vec<(f64, f64)> {
     let before = steps
         .iter()
         .rev()
@@ -174,28 +174,4 @@ fn held(run: &Run, steps: &[(i64, f64)], w: Window) -> Vec<(f64, f64)> {
         out.push((x(run, t), v));
     }
     out
-}
-
-/// `status.desiredReplicas` of each HPA over time.
-fn hpa_desired(run: &Run) -> Vec<(String, Vec<(i64, f64)>)> {
-    let mut out: std::collections::BTreeMap<String, Vec<(i64, f64)>> = Default::default();
-    for r in run.revisions("HorizontalPodAutoscaler") {
-        if r.event == WatchEvent::Deleted {
-            continue;
-        }
-        let Some(o) = object(r) else { continue };
-        let Some(n) = o["status"]["desiredReplicas"].as_f64() else {
-            continue;
-        };
-        let name = format!(
-            "{}/{}",
-            o["metadata"]["namespace"].as_str().unwrap_or_default(),
-            o["metadata"]["name"].as_str().unwrap_or_default()
-        );
-        let steps = out.entry(name).or_default();
-        if steps.last().is_none_or(|l| l.1 != n) {
-            steps.push((r.observed_ms, n));
-        }
-    }
-    out.into_iter().collect()
 }

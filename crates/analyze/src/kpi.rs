@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use understudy_core::{WatchEvent, parse_rfc3339_ms};
+use understudy_core::{TimeRange, WatchEvent, parse_rfc3339_ms};
 
 use crate::run::{self, Run};
-use crate::timeseries::{self, Window};
+use crate::timeseries;
 
 /// Which way is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,7 +113,7 @@ fn missing(what: &str) -> Measure {
 }
 
 /// Every built-in KPI of `run` over `w`.
-pub fn compute(run: &Run, w: Window) -> Vec<Kpi> {
+pub fn compute(run: &Run, w: TimeRange) -> Vec<Kpi> {
     let mut out = Vec::new();
     scaling(run, w, &mut out);
     pods(run, w, &mut out);
@@ -147,7 +147,7 @@ fn regarding(o: &Value) -> &Value {
 
 /// Rescale events per HPA: SuccessfulRescale Events, each occurrence
 /// counted (the API server folds repeats into one Event's `count`).
-pub fn rescales(run: &Run, w: Window) -> BTreeMap<String, Vec<(i64, Option<f64>)>> {
+pub fn rescales(run: &Run, w: TimeRange) -> BTreeMap<String, Vec<(i64, Option<f64>)>> {
     let mut per_hpa: BTreeMap<String, Vec<(i64, Option<f64>)>> = BTreeMap::new();
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     for r in run.revisions("Event") {
@@ -196,16 +196,16 @@ pub fn rescales(run: &Run, w: Window) -> BTreeMap<String, Vec<(i64, Option<f64>)
     per_hpa
 }
 
-/// `spec.replicas` of each Deployment over time, from its revisions, else
-/// from `kube_deployment_spec_replicas`.
-pub fn deployment_replicas(run: &Run) -> BTreeMap<String, Vec<(i64, f64)>> {
+/// A number in each object of `kind` over time (`pointer` a JSON pointer),
+/// by `namespace/name`: the revisions where it changed.
+pub fn steps(run: &Run, kind: &str, pointer: &str) -> BTreeMap<String, Vec<(i64, f64)>> {
     let mut out: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
-    for r in run.revisions("Deployment") {
+    for r in run.revisions(kind) {
         if r.event == WatchEvent::Deleted {
             continue;
         }
         let Some(o) = object(r) else { continue };
-        let Some(n) = o["spec"]["replicas"].as_f64() else {
+        let Some(n) = o.pointer(pointer).and_then(Value::as_f64) else {
             continue;
         };
         let steps = out.entry(key(&o)).or_default();
@@ -213,6 +213,13 @@ pub fn deployment_replicas(run: &Run) -> BTreeMap<String, Vec<(i64, f64)>> {
             steps.push((r.observed_ms, n));
         }
     }
+    out
+}
+
+/// `spec.replicas` of each Deployment over time, from its revisions, else
+/// from `kube_deployment_spec_replicas`.
+pub fn deployment_replicas(run: &Run) -> BTreeMap<String, Vec<(i64, f64)>> {
+    let mut out = steps(run, "Deployment", "/spec/replicas");
     if out.is_empty() {
         for s in run.metric(run::DEPLOYMENT_SPEC_REPLICAS) {
             let l = s.series.labels();
@@ -257,7 +264,7 @@ fn max_replicas(run: &Run) -> BTreeMap<String, f64> {
     out
 }
 
-fn scaling(run: &Run, w: Window, out: &mut Vec<Kpi>) {
+fn scaling(run: &Run, w: TimeRange, out: &mut Vec<Kpi>) {
     let kinds = run.kinds();
     if kinds.contains("Event") {
         let per_hpa = rescales(run, w);
@@ -340,7 +347,7 @@ struct PodLife {
     ready: bool,
 }
 
-fn pods(run: &Run, w: Window, out: &mut Vec<Kpi>) {
+fn pods(run: &Run, w: TimeRange, out: &mut Vec<Kpi>) {
     if !run.kinds().contains("Pod") {
         for (id, name, unit, better) in [
             ("pods_created", "pods created", Unit::Count, Better::Lower),
@@ -444,7 +451,7 @@ fn pods(run: &Run, w: Window, out: &mut Vec<Kpi>) {
 }
 
 /// Queue KPIs; returns the messages processed in the window, if recorded.
-fn queue(run: &Run, w: Window, out: &mut Vec<Kpi>) -> Option<f64> {
+fn queue(run: &Run, w: TimeRange, out: &mut Vec<Kpi>) -> Option<f64> {
     let pending = run.summed(run::QUEUE_PENDING);
     let queue_kpis = [
         (
@@ -567,7 +574,7 @@ pub fn containers(
         .collect()
 }
 
-fn cpu(run: &Run, w: Window, processed: Option<f64>, out: &mut Vec<Kpi>) {
+fn cpu(run: &Run, w: TimeRange, processed: Option<f64>, out: &mut Vec<Kpi>) {
     let usage = containers(run.metric(run::CPU_USAGE));
     let cpu_s = (!usage.is_empty()).then(|| timeseries::total_increase(&usage, w));
     out.push(Kpi::new(
@@ -657,7 +664,7 @@ mod tests {
         }
     }
 
-    const W: Window = Window {
+    const W: TimeRange = TimeRange {
         start: 0,
         end: 600_000,
     };

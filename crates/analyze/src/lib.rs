@@ -5,7 +5,7 @@
 //! - [`Run`] is one recording, loaded with the series the KPIs read, its
 //!   objects, and its experiment start: the first message published to the
 //!   queue, or `--align-at`.
-//! - [`kpi::compute`] gives a run's built-in [`Kpi`]s over a [`Window`] of
+//! - [`kpi::compute`] gives a run's built-in [`Kpi`]s over a window of
 //!   experiment time: rescales, reversals, time at max, pod churn, queue
 //!   peak, drain time, backlog, throughput, CPU-seconds, throttling,
 //!   productivity. What a recording does not hold is
@@ -32,11 +32,11 @@ pub use error::AnalyzeError;
 pub use kpi::{Better, Kpi, Measure, Unit};
 pub use report::Report;
 pub use run::Run;
-pub use timeseries::Window;
+use understudy_core::TimeRange;
 
 /// The window of experiment time every run is analysed over: each run's
 /// start of the load plus the shortest run's remaining length.
-pub fn windows(runs: &[Run]) -> Vec<Window> {
+pub fn windows(runs: &[Run]) -> Vec<TimeRange> {
     let len = runs
         .iter()
         .map(|r| r.end_ms - r.t0_ms)
@@ -44,7 +44,7 @@ pub fn windows(runs: &[Run]) -> Vec<Window> {
         .unwrap_or(0)
         .max(0);
     runs.iter()
-        .map(|r| Window {
+        .map(|r| TimeRange {
             start: r.t0_ms,
             end: r.t0_ms + len,
         })
@@ -84,7 +84,7 @@ pub fn check_comparable(runs: &[Run]) -> Result<(), AnalyzeError> {
 
 /// The report of `runs` over `windows`, from each run's KPIs (built-in and
 /// plugins', in run order).
-pub fn report(runs: &[Run], windows: &[Window], kpis: &[Vec<Kpi>]) -> Report {
+pub fn report(runs: &[Run], windows: &[TimeRange], kpis: &[Vec<Kpi>]) -> Report {
     let infos: Vec<report::RunInfo> = runs
         .iter()
         .zip(windows)

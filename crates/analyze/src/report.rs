@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::kpi::{Better, Kpi, Measure, Unit};
 use crate::run::{AlignedBy, Run};
-use crate::timeseries::Window;
+use understudy_core::TimeRange;
 
 /// The `schema` field of `--json`.
 pub const SCHEMA: &str = "understudy.analyze/v1";
@@ -29,7 +29,7 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
-    pub fn new(run: &Run, w: Window) -> RunInfo {
+    pub fn new(run: &Run, w: TimeRange) -> RunInfo {
         RunInfo {
             name: run.name.clone(),
             dir: run.dir.display().to_string(),

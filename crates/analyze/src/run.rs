@@ -20,8 +20,6 @@ pub const METRICS: &[&str] = &[
     CFS_PERIODS,
     CFS_THROTTLED,
     DEPLOYMENT_SPEC_REPLICAS,
-    HPA_DESIRED,
-    HPA_MAX,
 ];
 
 pub const QUEUE_PENDING: &str = "jetstream_consumer_num_pending";
@@ -32,8 +30,6 @@ pub const CPU_USAGE: &str = "container_cpu_usage_seconds_total";
 pub const CFS_PERIODS: &str = "container_cpu_cfs_periods_total";
 pub const CFS_THROTTLED: &str = "container_cpu_cfs_throttled_periods_total";
 pub const DEPLOYMENT_SPEC_REPLICAS: &str = "kube_deployment_spec_replicas";
-pub const HPA_DESIRED: &str = "kube_horizontalpodautoscaler_status_desired_replicas";
-pub const HPA_MAX: &str = "kube_horizontalpodautoscaler_spec_max_replicas";
 
 /// Where a run's experiment time 0 comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

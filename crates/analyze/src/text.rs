@@ -67,31 +67,45 @@ pub fn format_difference(r: &Row) -> String {
     }
 }
 
+/// The report's table as cells, for the terminal and the HTML page: the
+/// header (KPI, of, one column per run, then difference and better for a
+/// comparison) and one row per KPI.
+pub fn cells(report: &Report) -> (Vec<String>, Vec<Vec<String>>) {
+    let names: Vec<&str> = report.runs.iter().map(|r| r.name.as_str()).collect();
+    let mut header = vec!["KPI".to_owned(), "of".to_owned()];
+    header.extend(names.iter().map(|n| (*n).to_owned()));
+    if names.len() == 2 {
+        header.extend(["difference".to_owned(), "better".to_owned()]);
+    }
+    let rows = report
+        .kpis
+        .iter()
+        .map(|r| {
+            let mut cells = vec![r.name.clone(), r.subject.clone()];
+            cells.extend(r.measures.iter().map(|m| format_measure(m, r.unit)));
+            if names.len() == 2 {
+                cells.push(format_difference(r));
+                cells.push(match r.winner {
+                    Some(i) => names[i].to_owned(),
+                    None if r.difference == Some(0.0) => "same".into(),
+                    None => String::new(),
+                });
+            }
+            cells
+        })
+        .collect();
+    (header, rows)
+}
+
 /// The whole report as text: a table, then what could not be compared and
 /// the summary.
 pub fn render(report: &Report, colour: bool) -> String {
-    let names: Vec<&str> = report.runs.iter().map(|r| r.name.as_str()).collect();
-    let mut header = vec!["KPI".to_owned(), "OF".to_owned()];
-    header.extend(names.iter().map(|n| n.to_uppercase()));
-    if names.len() == 2 {
-        header.extend(["DIFFERENCE".to_owned(), "BETTER".to_owned()]);
-    }
-    let mut rows: Vec<Vec<String>> = vec![header];
-    let mut winners: Vec<Option<usize>> = vec![None];
-    for r in &report.kpis {
-        let mut cells = vec![r.name.clone(), r.subject.clone()];
-        cells.extend(r.measures.iter().map(|m| format_measure(m, r.unit)));
-        if names.len() == 2 {
-            cells.push(format_difference(r));
-            cells.push(match r.winner {
-                Some(i) => names[i].to_owned(),
-                None if r.difference == Some(0.0) => "same".into(),
-                None => String::new(),
-            });
-        }
-        rows.push(cells);
-        winners.push(r.winner);
-    }
+    let (header, body) = cells(report);
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_uppercase()).collect()];
+    rows.extend(body);
+    let winners: Vec<Option<usize>> = std::iter::once(None)
+        .chain(report.kpis.iter().map(|r| r.winner))
+        .collect();
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();

@@ -1,27 +1,11 @@
 //! Arithmetic on recorded series: sums of gauges, increases of counters
 //! (with resets), integrals and step values over a window.
 
+use understudy_core::TimeRange;
 use understudy_store::SeriesSamples;
 
 /// `(ms since the epoch, value)`, ascending in time.
 pub type Points = Vec<(i64, f64)>;
-
-/// A closed time window in ms since the epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub start: i64,
-    pub end: i64,
-}
-
-impl Window {
-    pub fn contains(&self, t: i64) -> bool {
-        t >= self.start && t <= self.end
-    }
-
-    pub fn seconds(&self) -> f64 {
-        (self.end - self.start) as f64 / 1e3
-    }
-}
 
 /// The sum of several series at each of their timestamps, each series
 /// holding its last value until its next sample (a series not yet begun
@@ -54,7 +38,7 @@ pub fn sum_step(series: &[SeriesSamples]) -> Points {
 /// How much a counter grew inside the window: the sum of its rises between
 /// consecutive samples in the window, a drop being a reset (the new value
 /// counts from 0).
-pub fn increase(s: &SeriesSamples, w: Window) -> f64 {
+pub fn increase(s: &SeriesSamples, w: TimeRange) -> f64 {
     let mut total = 0.0;
     let mut prev: Option<f64> = None;
     for (t, v) in s.timestamps.iter().zip(&s.values) {
@@ -70,13 +54,13 @@ pub fn increase(s: &SeriesSamples, w: Window) -> f64 {
 }
 
 /// [`increase`] summed over series.
-pub fn total_increase(series: &[&SeriesSamples], w: Window) -> f64 {
+pub fn total_increase(series: &[&SeriesSamples], w: TimeRange) -> f64 {
     series.iter().map(|s| increase(s, w)).sum()
 }
 
 /// Counter increases in buckets of `step_ms` from the window's start: each
 /// rise between two samples goes to the bucket of the later sample.
-pub fn binned_increase(series: &[&SeriesSamples], w: Window, step_ms: i64) -> Vec<f64> {
+pub fn binned_increase(series: &[&SeriesSamples], w: TimeRange, step_ms: i64) -> Vec<f64> {
     let n = ((w.end - w.start) / step_ms + 1).max(1) as usize;
     let mut bins = vec![0.0; n];
     for s in series {
@@ -96,13 +80,13 @@ pub fn binned_increase(series: &[&SeriesSamples], w: Window, step_ms: i64) -> Ve
 }
 
 /// The points inside the window.
-pub fn within(points: &[(i64, f64)], w: Window) -> impl Iterator<Item = (i64, f64)> + '_ {
+pub fn within(points: &[(i64, f64)], w: TimeRange) -> impl Iterator<Item = (i64, f64)> + '_ {
     points.iter().copied().filter(move |(t, _)| w.contains(*t))
 }
 
 /// The area under a gauge in value-seconds (trapezoids between samples in
 /// the window).
-pub fn integral(points: &[(i64, f64)], w: Window) -> f64 {
+pub fn integral(points: &[(i64, f64)], w: TimeRange) -> f64 {
     let inside: Vec<(i64, f64)> = within(points, w).collect();
     inside
         .windows(2)
@@ -112,7 +96,7 @@ pub fn integral(points: &[(i64, f64)], w: Window) -> f64 {
 
 /// A step function's time in seconds at or above `level` inside the window
 /// (each value holds until the next change).
-pub fn time_at_or_above(steps: &[(i64, f64)], level: f64, w: Window) -> f64 {
+pub fn time_at_or_above(steps: &[(i64, f64)], level: f64, w: TimeRange) -> f64 {
     let mut total = 0i64;
     for (i, (t, v)) in steps.iter().enumerate() {
         let from = (*t).max(w.start);
@@ -126,7 +110,7 @@ pub fn time_at_or_above(steps: &[(i64, f64)], level: f64, w: Window) -> f64 {
 
 /// Direction reversals of a step function inside the window: up then down,
 /// or down then up, counted at each turn.
-pub fn reversals(steps: &[(i64, f64)], w: Window) -> u64 {
+pub fn reversals(steps: &[(i64, f64)], w: TimeRange) -> u64 {
     let mut last_dir = 0i8;
     let mut prev: Option<f64> = None;
     let mut n = 0;
@@ -169,7 +153,7 @@ mod tests {
         }
     }
 
-    const ALL: Window = Window {
+    const ALL: TimeRange = TimeRange {
         start: 0,
         end: 100_000,
     };
@@ -181,7 +165,7 @@ mod tests {
         assert_eq!(
             increase(
                 &s,
-                Window {
+                TimeRange {
                     start: 1000,
                     end: 2000
                 }
@@ -224,7 +208,7 @@ mod tests {
             time_at_or_above(
                 &steps,
                 10.0,
-                Window {
+                TimeRange {
                     start: 0,
                     end: 60_000
                 }

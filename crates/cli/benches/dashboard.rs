@@ -10,50 +10,24 @@
 //! `cargo test --all-targets` (no `--bench`) it loads the page once and
 //! checks that it painted, timing nothing.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Killed(Child);
+use common::{Server, understudy};
 
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn replay() -> (Killed, String) {
+fn replay() -> Server {
     let conflict = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../recordings/conflict");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .arg("replay")
+    let mut cmd = understudy();
+    cmd.arg("replay")
         .arg(conflict)
-        .args(["--listen", "127.0.0.1:0", "--start-at", "3m"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the replay");
-    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(at) = line.find(" on http://") {
-                let addr = line[at + 11..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the replay started");
-    (Killed(child), addr)
+        .args(["--listen", "127.0.0.1:0", "--start-at", "3m"]);
+    Server::start(cmd, "replaying")
 }
 
 /// A headless Chromium showing `url` in real time (no virtual time: the
@@ -171,8 +145,8 @@ fn cpu(pgid: u32, pid: u32) -> (u64, u64) {
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let (server, addr) = replay();
-    let url = format!("http://{addr}/");
+    let server = replay();
+    let url = format!("http://{}/", server.addr);
     if !bench {
         let b = Browser::open(&url);
         assert!(b.next("fcp=") > 0.0);
@@ -191,11 +165,11 @@ fn main() {
     // Loaded and settled: a few updates in.
     while b.next("update=") < 5.0 {}
     let pgid = b.child.id();
-    let (b0, s0) = cpu(pgid, server.0.id());
+    let (b0, s0) = cpu(pgid, server.child.id());
     let t = Instant::now();
     let first = b.next("update=");
     std::thread::sleep(Duration::from_secs(20));
-    let (b1, s1) = cpu(pgid, server.0.id());
+    let (b1, s1) = cpu(pgid, server.child.id());
     let secs = t.elapsed().as_secs_f64();
     let mut last = first;
     while let Ok(l) = b.lines.try_recv() {

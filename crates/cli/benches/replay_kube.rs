@@ -12,11 +12,16 @@
 //! `cargo test --all-targets` (no `--bench`) it serves 200 pods once and
 //! checks kubectl prints every one, timing nothing.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
+
+use common::{Server, understudy};
 
 use serde_json::{Value, json};
 use understudy_core::{ObjectRevision, SampleBatch, TimeRange, TimelineBatch, WatchEvent};
@@ -88,17 +93,11 @@ fn recording(out: &Path, pods: usize) {
     w.close(start).expect("close");
 }
 
+/// The replay's Kubernetes API, and the kubeconfig it wrote.
 struct Replay {
-    child: Child,
+    _server: Server,
     kubeconfig: PathBuf,
     addr: String,
-}
-
-impl Drop for Replay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn replay(rec: &Path, dir: &Path) -> Replay {
@@ -106,8 +105,8 @@ fn replay(rec: &Path, dir: &Path) -> Replay {
         "{}.kubeconfig",
         rec.file_name().and_then(|n| n.to_str()).unwrap_or("rec")
     ));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .arg("replay")
+    let mut cmd = understudy();
+    cmd.arg("replay")
         .arg(rec)
         .args([
             "--listen",
@@ -119,32 +118,12 @@ fn replay(rec: &Path, dir: &Path) -> Replay {
             "5m",
         ])
         .arg("--write-kubeconfig")
-        .arg(&kubeconfig)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the replay");
-    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(at) = line.find("Kubernetes API on http://") {
-                let rest = &line[at + "Kubernetes API on http://".len()..];
-                let addr = rest
-                    .split(|c: char| c == ';' || c.is_whitespace())
-                    .next()
-                    .unwrap_or_default();
-                let _ = tx.send(addr.to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the replay's Kubernetes API");
+        .arg(&kubeconfig);
+    let server = Server::start(cmd, "Kubernetes API");
     Replay {
-        child,
+        addr: server.addr.clone(),
+        _server: server,
         kubeconfig,
-        addr,
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use understudy_analyze::{Better, Kpi, Measure, Run, Unit, Window, charts, html, text};
+use understudy_analyze::{Better, Kpi, Measure, Run, Unit, charts, html, text};
+use understudy_core::TimeRange;
 use understudy_plugin::{HostConfig, MetricKind, Mode, PluginHost};
 
 use crate::kpi::{load_recording, push_recording};
@@ -226,7 +227,7 @@ fn plugin_kpis(
     host: &PluginHost,
     file: &Path,
     storage: &understudy_promql::MemStorage,
-    w: Window,
+    w: TimeRange,
 ) -> Result<Vec<Kpi>> {
     let plugin = host
         .load(file)
@@ -310,26 +311,9 @@ fn plugin_kpis(
     Ok(out)
 }
 
-fn page(report: &understudy_analyze::Report, runs: &[Run], windows: &[Window]) -> html::Page {
+fn page(report: &understudy_analyze::Report, runs: &[Run], windows: &[TimeRange]) -> html::Page {
     let names: Vec<String> = runs.iter().map(|r| r.name.clone()).collect();
-    let mut headers = vec!["KPI".to_owned(), "of".to_owned()];
-    headers.extend(names.iter().cloned());
-    if runs.len() == 2 {
-        headers.extend(["difference".to_owned(), "better".to_owned()]);
-    }
-    let rows = report
-        .kpis
-        .iter()
-        .map(|r| {
-            let mut cells = vec![r.name.clone(), r.subject.clone()];
-            cells.extend(r.measures.iter().map(|m| text::format_measure(m, r.unit)));
-            if runs.len() == 2 {
-                cells.push(text::format_difference(r));
-                cells.push(r.winner.map_or_else(String::new, |i| names[i].clone()));
-            }
-            cells
-        })
-        .collect();
+    let (headers, rows) = text::cells(report);
     html::Page {
         title: format!("understudy analyze: {}", names.join(" vs ")),
         runs: names,

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{record, run, stderr, stdout, write};
+use common::{health_recording, run, stderr, stdout};
 use serde_json::Value;
 
 fn bundled(name: &str) -> String {
@@ -120,14 +120,7 @@ fn harmony_flaps_less_and_drains_faster_than_conflict() {
 #[test]
 fn the_table_names_the_better_run_and_says_what_is_not_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // A recording of the recorder's own health only: no queue, no cluster.
-    let health = dir.path().join("health");
-    let o = record(
-        &write(&dir.path().join("empty.toml"), ""),
-        &health,
-        &["--duration", "3s"],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    let health = health_recording(dir.path(), "3s");
     let o = run(&[
         "analyze",
         health.to_str().expect("utf-8"),
@@ -178,13 +171,7 @@ fn the_table_names_the_better_run_and_says_what_is_not_recorded() {
 #[test]
 fn recordings_of_different_systems_say_what_could_not_be_compared() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let health = dir.path().join("health");
-    let o = record(
-        &write(&dir.path().join("empty.toml"), ""),
-        &health,
-        &["--duration", "2s"],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    let health = health_recording(dir.path(), "2s");
     let o = run(&[
         "analyze",
         &bundled("conflict"),

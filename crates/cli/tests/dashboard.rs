@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, http_get, understudy};
+use common::{Server, http_get, http_post, understudy};
 use understudy_testkit::chromium::{self, Options, Page};
 
 fn replay(extra: &[&str]) -> Server {
@@ -19,19 +19,6 @@ fn replay(extra: &[&str]) -> Server {
         .args(["--listen", "127.0.0.1:0"])
         .args(extra);
     Server::start(cmd, "replaying")
-}
-
-fn post(addr: &str, path: &str) {
-    use std::io::{Read as _, Write as _};
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    assert!(out.starts_with("HTTP/1.1 200"), "{path}: {out}");
 }
 
 fn load(addr: &str) -> Page {
@@ -111,7 +98,7 @@ fn every_panel_draws_and_the_page_follows_pauses_and_seeks_the_replay() {
 
     // Paused, it stands still: the clock does not move, and the page,
     // updating every second, draws once.
-    post(&r.addr, "/-/replay/pause");
+    http_post(&r.addr, "/-/replay/pause");
     let paused = load(&r.addr);
     std::thread::sleep(Duration::from_secs(2));
     let still = load(&r.addr);
@@ -125,7 +112,7 @@ fn every_panel_draws_and_the_page_follows_pauses_and_seeks_the_replay() {
     assert_eq!(number(&later, "data-draws"), number(&later, "data-updates"));
 
     // A seek moves it back to 1 min into the run.
-    post(&r.addr, "/-/replay/seek?to=1m");
+    http_post(&r.addr, "/-/replay/seek?to=1m");
     let back = load(&r.addr);
     assert!(position(&back) < position(&still) - 60_000);
     assert_ne!(

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Recorder, Server, http_get, understudy, write};
+use common::{Recorder, Server, http_get, http_post, understudy, write};
 use serde_json::Value;
 use understudy_core::{ObjectRevision, TimeRange, WatchEvent};
 use understudy_store::Recording;
@@ -80,16 +80,7 @@ impl Replay {
     /// The replay's status, after an optional control call.
     fn control(&self, call: Option<&str>) -> Value {
         if let Some(c) = call {
-            let mut s = std::net::TcpStream::connect(&self.addr).expect("connect");
-            use std::io::{Read as _, Write as _};
-            write!(
-                s,
-                "POST {c} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                self.addr
-            )
-            .expect("send");
-            let mut out = String::new();
-            let _ = s.read_to_string(&mut out);
+            http_post(&self.addr, c);
         }
         let (code, body) = http_get(&self.addr, "/-/replay");
         assert_eq!(code, 200, "{body}");

@@ -36,6 +36,11 @@ impl TimeRange {
         TimeRange { start, end }
     }
 
+    /// Its length in seconds.
+    pub fn seconds(&self) -> f64 {
+        (self.end - self.start) as f64 / 1e3
+    }
+
     pub fn contains(&self, t: i64) -> bool {
         self.start <= t && t <= self.end
     }

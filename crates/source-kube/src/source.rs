@@ -21,7 +21,7 @@ use crate::config::KubeConfig;
 use crate::derive::Derived;
 use crate::kinds::KindSpec;
 use crate::poll::{RAW_API_VERSION, RAW_KIND, hpa_metric_paths, path_namespace};
-use crate::state::{Change, Scope, parse_time_ms};
+use crate::state::{Change, Scope};
 
 /// Most watch events taken into one batch.
 const BATCH: usize = 2048;
@@ -418,7 +418,11 @@ impl KubeSource {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|i| i["timestamp"].as_str().and_then(parse_time_ms))
+                .filter_map(|i| {
+                    i["timestamp"]
+                        .as_str()
+                        .and_then(understudy_core::parse_rfc3339_ms)
+                })
                 .max();
             if code >= 400 {
                 self.tell(

@@ -208,7 +208,7 @@ fn str_at<'a>(object: &'a Value, field: &str) -> &'a str {
 /// Event's last occurrence, else the newest status time (condition
 /// transitions and updates, an HPA's last scale).
 pub fn server_time_ms(object: &Value) -> Option<i64> {
-    let ms = |v: &Value| v.as_str().and_then(parse_time_ms);
+    let ms = |v: &Value| v.as_str().and_then(understudy_core::parse_rfc3339_ms);
     if object["kind"] == "Event" {
         return [
             &object["series"]["lastObservedTime"],
@@ -227,11 +227,6 @@ pub fn server_time_ms(object: &Value) -> Option<i64> {
         .chain([ms(&status["lastScaleTime"])])
         .flatten()
         .max()
-}
-
-/// RFC 3339 (`2025-10-14T18:40:07Z`, `…07.123456Z`) as ms since the epoch.
-pub fn parse_time_ms(s: &str) -> Option<i64> {
-    understudy_core::parse_rfc3339_ms(s)
 }
 
 #[cfg(test)]

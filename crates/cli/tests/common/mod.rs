@@ -195,6 +195,32 @@ impl Drop for Recorder {
     }
 }
 
+/// A POST without a body (the replay's control API), which must answer 200.
+pub fn http_post(addr: &str, path: &str) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 200"), "POST {path}: {out}");
+}
+
+/// A recording of the recorder's own health only (no sources): no queue,
+/// no cluster.
+pub fn health_recording(dir: &Path, duration: &str) -> PathBuf {
+    let out = dir.join("health");
+    let o = record(
+        &write(&dir.join("empty.toml"), ""),
+        &out,
+        &["--duration", duration],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
 /// A plain HTTP/1.1 GET: status code and body.
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
@@ -269,7 +295,10 @@ impl Server {
             for line in stderr.lines().map_while(Result::ok) {
                 if let Some(at) = line.find(" on http://").filter(|_| line.contains(&wanted)) {
                     let rest = &line[at + " on http://".len()..];
-                    let addr = rest.split_whitespace().next().unwrap_or_default();
+                    let addr = rest
+                        .split(|c: char| c.is_whitespace() || c == ';')
+                        .next()
+                        .unwrap_or_default();
                     let _ = tx.send(addr.trim_end_matches('/').to_owned());
                 }
             }

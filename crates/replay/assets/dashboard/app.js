@@ -50,7 +50,6 @@
     panels: [],
     busy: false,
     updates: 0,
-    eventsAt: 0,
   };
 
   // Theme and badge: URL first (?theme=projector&badge=0), then what the
@@ -84,7 +83,6 @@
       case "percentunit": return (v * 100).toFixed(Math.abs(v) < 0.1 ? 1 : 0) + "%";
       case "percent": return v.toFixed(0) + "%";
       case "mps": return fmtNumber(v) + "/s";
-      case "cores": return fmtNumber(v);
       default: return fmtNumber(v);
     }
   }

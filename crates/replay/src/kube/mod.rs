@@ -83,24 +83,14 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        return error(
-            405,
-            "MethodNotAllowed",
-            &format!(
-                "this is a replay of the recording {}: {method} {} cannot change it (the replay is read-only)",
-                state.recording,
-                uri.path()
-            ),
-            None,
-        );
+    if let Some(refused) = protocol::read_only(
+        &method,
+        uri.path(),
+        &format!("this is a replay of the recording {}", state.recording),
+    ) {
+        return refused;
     }
-    let segs: Vec<String> = uri
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(protocol::decode)
-        .collect();
+    let segs = protocol::segments(uri.path());
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let q = query(uri.query());
     let m = state.app.mapping();

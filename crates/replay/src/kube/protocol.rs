@@ -99,6 +99,27 @@ pub fn decode(s: &str) -> String {
 }
 
 /// Whether a boolean query parameter is set.
+/// A path's segments, percent-decoded (`/api/v1/namespaces/ns/pods` →
+/// `api`, `v1`, …), for matching on the API server's path grammar.
+pub fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect()
+}
+
+/// A 405 for anything but GET and HEAD: `why` says whose API is read-only.
+pub fn read_only(method: &axum::http::Method, path: &str, why: &str) -> Option<Response> {
+    (method != axum::http::Method::GET && method != axum::http::Method::HEAD).then(|| {
+        error(
+            405,
+            "MethodNotAllowed",
+            &format!("{why}: {method} {path} cannot change it (read-only)"),
+            None,
+        )
+    })
+}
+
 pub fn flag(q: &HashMap<String, String>, name: &str) -> bool {
     q.get(name).is_some_and(|v| v == "true" || v == "1")
 }

@@ -56,10 +56,6 @@ pub fn shift_time(s: &str, m: &Mapping) -> Option<String> {
     })
 }
 
-pub fn parse_ms(s: &str) -> Option<i64> {
-    understudy_core::parse_rfc3339_ms(s)
-}
-
 /// RFC 3339 in UTC: whole seconds, or microseconds (metav1.MicroTime).
 pub fn format_time(ms: i64, micros: bool) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::resources::{Column, Resource};
-use super::shift::parse_ms;
+use understudy_core::parse_rfc3339_ms as parse_ms;
 
 /// What a row carries besides its cells (`includeObject`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,23 +24,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
-    let segs: Vec<String> = uri
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(protocol::decode)
-        .collect();
+    let segs = protocol::segments(uri.path());
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    if method != Method::GET && method != Method::HEAD {
-        return error(
-            405,
-            "MethodNotAllowed",
-            &format!(
-                "the fixture API server is read-only: {method} is not supported on {}",
-                uri.path()
-            ),
-            None,
-        );
+    if let Some(refused) =
+        protocol::read_only(&method, uri.path(), "this is the fixture API server")
+    {
+        return refused;
     }
     let raw = uri
         .path_and_query()
