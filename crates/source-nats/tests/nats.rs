@@ -222,7 +222,12 @@ async fn a_server_restart_ends_the_run_and_the_next_run_resumes_with_advisories(
         tokio::select! {
             r = &mut running => r,
             _ = async {
-                tokio::time::sleep(Duration::from_millis(800)).await;
+                // The source subscribes to advisories before its first poll:
+                // once a batch is in, the subscription is on the server (a
+                // fixed wait lost the race on a loaded machine).
+                while sink.0.lock().expect("lock").is_empty() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
                 // A consumer created and deleted: two advisories.
                 let s = js.get_stream("MEMES").await.expect("stream");
                 s.create_consumer(consumer::pull::Config {
