@@ -1,7 +1,7 @@
 //! `understudy analyze`: the KPIs of a run, or two runs side by side, as a
 //! table, JSON or a self-contained HTML report.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use understudy_core::TimeRange;
 use understudy_plugin::{HostConfig, MetricKind, Mode, PluginHost};
 
 use crate::kpi::{load_recording, push_recording};
+use crate::output;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -74,6 +75,9 @@ pub fn run(args: Args) -> Result<()> {
     let plugins = plugin_files(&args)?;
     let progress = Progress::new((dirs.len() * (1 + plugins.files.len())) as u64);
 
+    for dir in &dirs {
+        crate::sealed::check(dir)?;
+    }
     let mut runs = Vec::new();
     for (dir, offset) in dirs.iter().zip(&offsets) {
         progress.step(format!("loading {}", dir.display()));
@@ -131,15 +135,17 @@ pub fn run(args: Args) -> Result<()> {
         std::fs::write(path, html::render(&page))
             .with_context(|| format!("failed to write the HTML report {}", path.display()))?;
     }
+    let mut out = output::stdout();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        print!("{}", text::render(&report, colour));
+        write!(out, "{}", text::render(&report, colour))?;
         if let Some(path) = &args.html {
-            println!("\nHTML report: {}", path.display());
+            writeln!(out, "\nHTML report: {}", path.display())?;
         }
     }
+    out.flush()?;
     Ok(())
 }
 

@@ -92,7 +92,7 @@ pub fn run(args: Args) -> Result<()> {
                 ))));
             info!("dashboard of {} on http://{addr}/", proxy.base);
             tokio::select! {
-                r = axum::serve(listener, app) => r.context("the dashboard server stopped")?,
+                r = understudy_serve::serve(listener, app) => r.context("the dashboard server stopped")?,
                 _ = tokio::signal::ctrl_c() => info!("interrupted"),
             }
             Ok(())

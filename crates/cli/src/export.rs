@@ -10,8 +10,8 @@ use tracing::info;
 use understudy_store::Recording;
 use understudy_store::export::{Format as StoreFormat, export};
 
-use crate::human;
 use crate::selector::Selector;
+use crate::{human, output};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -53,6 +53,7 @@ pub fn run(args: Args) -> Result<()> {
         .iter()
         .map(|s| Selector::parse(s))
         .collect::<Result<_>>()?;
+    crate::sealed::check(&args.dir)?;
     let rec = Recording::open(&args.dir)
         .with_context(|| format!("failed to open recording {}", args.dir.display()))?;
     let format = match args.format {
@@ -86,20 +87,26 @@ pub fn run(args: Args) -> Result<()> {
             let tmp = PathBuf::from(tmp);
             let file = File::create(&tmp)
                 .with_context(|| format!("failed to create {}", tmp.display()))?;
-            let mut out = BufWriter::with_capacity(1 << 20, file);
-            let stats = export(&rec, format, select, &mut out, &mut progress)?;
-            out.into_inner()
-                .map_err(|e| e.into_error())
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("failed to write {}", tmp.display()))?;
-            // A half-written export never carries the final name.
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("failed to rename to {}", path.display()))?;
-            stats
+            let written = (|| {
+                let mut out = BufWriter::with_capacity(1 << 20, file);
+                let stats = export(&rec, format, select, &mut out, &mut progress)?;
+                out.into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .with_context(|| format!("failed to write {}", tmp.display()))?;
+                // A half-written export never carries the final name.
+                std::fs::rename(&tmp, path)
+                    .with_context(|| format!("failed to rename to {}", path.display()))?;
+                Ok::<_, anyhow::Error>(stats)
+            })();
+            if written.is_err() {
+                // Nor is it left lying around under the other one.
+                let _ = std::fs::remove_file(&tmp);
+            }
+            written?
         }
         None => {
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+            let mut out = BufWriter::with_capacity(1 << 20, output::stdout());
             let stats = export(&rec, format, select, &mut out, &mut progress)?;
             out.flush().context("failed to write to standard output")?;
             stats

@@ -1,6 +1,7 @@
 //! `understudy inspect`: what a recording holds, for people and for scripts.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -8,7 +9,7 @@ use serde::Serialize;
 use understudy_core::{Gap, TimeRange};
 use understudy_store::{JournalState, Recording, RecoveryReport};
 
-use crate::human;
+use crate::{human, output};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -89,14 +90,17 @@ pub fn run(args: Args) -> Result<()> {
         rec.verify().context("verification failed")?;
     }
     let report = build(&rec, repaired, args.verify)?;
+    let mut out = output::stdout();
     if args.json {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&report).context("failed to encode JSON")?
-        );
+        )?;
     } else {
-        print_report(&report);
+        print_report(&report, &mut out)?;
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -162,12 +166,16 @@ fn build(rec: &Recording, repaired: Option<RecoveryReport>, verified: bool) -> R
     })
 }
 
-fn print_report(r: &Report) {
+fn print_report(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
     if let Some(rep) = &r.repaired {
         if rep.already_sealed {
-            println!("repaired   removed a journal whose segment was already sealed");
+            writeln!(
+                out,
+                "repaired   removed a journal whose segment was already sealed"
+            )?;
         } else {
-            println!(
+            writeln!(
+                out,
                 "repaired   recovered {} samples, {} objects, {} gaps from the journal{}",
                 human::count(rep.samples),
                 human::count(rep.objects),
@@ -180,38 +188,41 @@ fn print_report(r: &Report) {
                 } else {
                     String::new()
                 }
-            );
+            )?;
         }
     }
-    println!("recording  {} ({})", r.name, r.dir.display());
-    println!("id         {}", r.id);
-    println!(
+    writeln!(out, "recording  {} ({})", r.name, r.dir.display())?;
+    writeln!(out, "id         {}", r.id)?;
+    writeln!(
+        out,
         "format     {} (written by understudy {})",
         r.format_version, r.tool_version
-    );
+    )?;
     if !r.labels.is_empty() {
         let labels: Vec<String> = r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        println!("labels     {}", labels.join(", "));
+        writeln!(out, "labels     {}", labels.join(", "))?;
     }
     match (r.start_ms, r.end_ms) {
         (Some(s), Some(e)) => {
-            println!(
+            writeln!(
+                out,
                 "time span  {} → {} ({})",
                 human::time(s),
                 human::time(e),
                 human::duration(e - s)
-            )
+            )?;
         }
         (Some(s), None) => {
             let state = match r.journal {
                 Some(j) if !j.in_use => "interrupted",
                 _ => "still recording",
             };
-            println!("time span  {} → ({state})", human::time(s))
+            writeln!(out, "time span  {} → ({state})", human::time(s))?;
         }
         _ => {}
     }
-    println!(
+    writeln!(
+        out,
         "sessions   {}{}",
         r.sessions,
         if r.interrupted_sessions > 0 {
@@ -219,8 +230,9 @@ fn print_report(r: &Report) {
         } else {
             String::new()
         }
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "size       {} in {}{}{}",
         human::bytes(r.bytes_on_disk),
         human::plural(r.segments as u64, "segment"),
@@ -232,42 +244,46 @@ fn print_report(r: &Report) {
         } else {
             ""
         }
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "samples    {} in {} series",
         human::count(r.samples),
         human::count(r.series)
-    );
-    println!("objects    {}", human::count(r.objects));
+    )?;
+    writeln!(out, "objects    {}", human::count(r.objects))?;
     if let Some(j) = r.journal {
         if j.in_use {
-            println!(
+            writeln!(
+                out,
                 "journal    {} not yet sealed (a recorder is running)",
                 human::bytes(j.bytes)
-            );
+            )?;
         } else {
-            println!(
+            writeln!(
+                out,
                 "journal    {} not sealed: the recorder was killed; run `understudy inspect --repair {}`",
                 human::bytes(j.bytes),
                 r.dir.display()
-            );
+            )?;
         }
     }
-    println!("gaps       {}", r.gaps.len());
+    writeln!(out, "gaps       {}", r.gaps.len())?;
     for g in &r.gaps {
         let end = g.end_ms.map(human::time).unwrap_or_else(|| "end".into());
         let len = g
             .end_ms
             .map(|e| format!(" ({})", human::duration(e - g.start_ms)))
             .unwrap_or_default();
-        println!(
+        writeln!(
+            out,
             "  {:<10} {} → {}{}  {}",
             g.source,
             human::time(g.start_ms),
             end,
             len,
             g.reason
-        );
+        )?;
     }
     if !r.metrics.is_empty() {
         let w = r
@@ -277,14 +293,19 @@ fn print_report(r: &Report) {
             .max()
             .unwrap_or(6)
             .max(6);
-        println!("\n{:<w$}  {:>8}  {:>12}", "METRIC", "SERIES", "SAMPLES");
+        writeln!(
+            out,
+            "\n{:<w$}  {:>8}  {:>12}",
+            "METRIC", "SERIES", "SAMPLES"
+        )?;
         for m in &r.metrics {
-            println!(
+            writeln!(
+                out,
                 "{:<w$}  {:>8}  {:>12}",
                 m.metric,
                 human::count(m.series),
                 human::count(m.samples)
-            );
+            )?;
         }
     }
     if !r.object_kinds.is_empty() {
@@ -295,9 +316,10 @@ fn print_report(r: &Report) {
             .max()
             .unwrap_or(4)
             .max(4);
-        println!("\n{:<w$}  {:>10}", "KIND", "REVISIONS");
+        writeln!(out, "\n{:<w$}  {:>10}", "KIND", "REVISIONS")?;
         for k in &r.object_kinds {
-            println!("{:<w$}  {:>10}", k.kind, human::count(k.revisions));
+            writeln!(out, "{:<w$}  {:>10}", k.kind, human::count(k.revisions))?;
         }
     }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! under the offline sandbox limits; and the runner `plugin test` shares.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,16 +14,19 @@ use understudy_plugin::{
     Batch, Evaluator, HostConfig, Input, Mode, Outputs, Plugin, PluginHost, SeriesColumns,
 };
 use understudy_promql::{Engine, MemStorage, Value};
+use understudy_store::{Appended, Existing, SourceInfo, StoreError};
 
-use crate::human;
 use crate::live::LabelPairs;
+use crate::{human, output};
 
 const EXAMPLES: &str = "\
 Examples:
   understudy kpi run recordings/conflict --plugin plugins/dist/flapping.wasm
   understudy kpi run recordings/conflict --plugin plugins/dist/productivity.wasm --json
   # keep the outputs in the recording, so replay serves them
-  understudy kpi run recordings/conflict --plugin plugins/dist/throttle-ratio.wasm --write";
+  understudy kpi run recordings/conflict --plugin plugins/dist/throttle-ratio.wasm --write
+  # after changing the plugin or its config: replace the outputs written before
+  understudy kpi run recordings/conflict --plugin plugins/dist/throttle-ratio.wasm --write --replace";
 
 /// Run KPI plugins over recordings.
 #[derive(Debug, clap::Args)]
@@ -54,9 +58,16 @@ pub struct RunArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Add the outputs to the recording as a new segment.
+    /// Add the outputs to the recording as a new segment, so that replay
+    /// serves them. Refused when the recording holds outputs of this plugin
+    /// already (an earlier --write), which would count them twice.
     #[arg(long)]
     write: bool,
+    /// With --write: first remove this plugin's earlier outputs (the
+    /// segments earlier --write runs added), so that the recording holds
+    /// this run's outputs only. Series recorded live are never removed.
+    #[arg(long, requires = "write")]
+    replace: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -197,6 +208,7 @@ fn num(v: f64) -> serde_json::Value {
 
 fn run_offline(args: RunArgs) -> Result<()> {
     let config = parse_config(&args.config)?;
+    crate::sealed::check(&args.dir)?;
     let (storage, span) = load_recording(&args.dir)?;
     let host = PluginHost::new(HostConfig::offline()).context("failed to start the plugin host")?;
     let plugin = host.load(&args.plugin)?;
@@ -207,23 +219,13 @@ fn run_offline(args: RunArgs) -> Result<()> {
     }
     let result = push_recording(&storage, span, &plugin, &mut evaluator, window_ms)?;
     let info = plugin.info();
-    if args.write {
-        let mut batch = SampleBatch::default();
-        for ((metric, labels), (ts, vs)) in &result.outputs {
-            let labels = Labels::from_pairs(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-            let series = Arc::new(Series::new(metric.as_str(), labels)?);
-            for (&t, &v) in ts.iter().zip(vs) {
-                batch.push(&series, t, v);
-            }
-        }
-        let source = understudy_store::SourceInfo::new(
-            format!("plugin:{}", info.name),
-            json!({"version": info.version, "sha256": plugin.sha256(), "config": config.iter().cloned().collect::<BTreeMap<_, _>>()}),
-        );
-        understudy_store::append_segment(&args.dir, &batch.into(), source)
-            .with_context(|| format!("failed to add the outputs to {}", args.dir.display()))?;
-    }
+    let written = if args.write {
+        Some(write(&args, &result, &plugin, &config)?)
+    } else {
+        None
+    };
     let summary = summary(&result);
+    let mut out = output::stdout();
     if args.json {
         let report = json!({
             "plugin": {"name": info.name, "version": info.version, "sha256": plugin.sha256()},
@@ -231,25 +233,86 @@ fn run_offline(args: RunArgs) -> Result<()> {
             "pushes": result.pushes,
             "outputs": summary,
             "written": args.write,
+            "replaced_samples": written.as_ref().map(|w| w.replaced_samples()),
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "{} {} over {} ({} pushes)",
+            info.name,
+            info.version,
+            args.dir.display(),
+            result.pushes
+        )?;
+        print_table(&summary, &mut out)?;
+        if let Some(w) = &written {
+            writeln!(out, "\n{}", written_line(&args.dir, w))?;
+        }
     }
-    println!(
-        "{} {} over {} ({} pushes)",
-        info.name,
-        info.version,
-        args.dir.display(),
-        result.pushes
-    );
-    print_table(&summary);
-    if args.write {
-        println!("\noutputs added to {} as a new segment", args.dir.display());
-    }
+    out.flush()?;
     Ok(())
 }
 
-pub fn print_table(summary: &serde_json::Value) {
+/// Adds the outputs to the recording, refusing (or with --replace,
+/// replacing) what this plugin wrote before.
+fn write(
+    args: &RunArgs,
+    result: &RunResult,
+    plugin: &Plugin,
+    config: &[(String, String)],
+) -> Result<Appended> {
+    let info = plugin.info();
+    let mut batch = SampleBatch::default();
+    for ((metric, labels), (ts, vs)) in &result.outputs {
+        let labels = Labels::from_pairs(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        let series = Arc::new(Series::new(metric.as_str(), labels)?);
+        for (&t, &v) in ts.iter().zip(vs) {
+            batch.push(&series, t, v);
+        }
+    }
+    let source = SourceInfo::new(
+        format!("plugin:{}", info.name),
+        json!({"version": info.version, "sha256": plugin.sha256(), "config": config.iter().cloned().collect::<BTreeMap<_, _>>()}),
+    );
+    let existing = if args.replace {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    match understudy_store::append_segment(&args.dir, &batch.into(), source, existing) {
+        Ok(appended) => Ok(appended),
+        Err(e @ StoreError::AlreadyRecorded { .. }) => Err(anyhow!(
+            "{e}; add --replace to replace the earlier outputs with these, or leave out --write"
+        )),
+        Err(e) => {
+            Err(e).with_context(|| format!("failed to add the outputs to {}", args.dir.display()))
+        }
+    }
+}
+
+/// `outputs added to DIR as segment 4`, and what a replacement removed.
+fn written_line(dir: &Path, w: &Appended) -> String {
+    let dir = dir.display();
+    if w.replaced.is_empty() {
+        return match &w.segment {
+            Some(s) => format!("outputs added to {dir} as segment {}", s.seq),
+            None => format!("no outputs: nothing added to {dir}"),
+        };
+    }
+    let seqs: Vec<String> = w.replaced.iter().map(|s| s.seq.to_string()).collect();
+    let added = match &w.segment {
+        Some(s) => format!("added these as segment {}", s.seq),
+        None => "this run had none to add".to_owned(),
+    };
+    format!(
+        "outputs replaced in {dir}: removed {} of the earlier run (segment {}), {added}",
+        human::plural(w.replaced_samples(), "sample"),
+        seqs.join(", ")
+    )
+}
+
+pub fn print_table(summary: &serde_json::Value, out: &mut impl Write) -> std::io::Result<()> {
     let rows: Vec<[String; 6]> = summary
         .as_array()
         .into_iter()
@@ -277,14 +340,17 @@ pub fn print_table(summary: &serde_json::Value) {
         })
         .collect();
     let w = rows.iter().map(|r| r[0].len()).max().unwrap_or(6).max(6);
-    println!(
+    writeln!(
+        out,
         "{:<w$}  {:>6}  {:>10}  {:>10}  {:>10}  {:>10}",
         "SERIES", "POINTS", "MIN", "MAX", "MEAN", "LAST"
-    );
+    )?;
     for r in rows {
-        println!(
+        writeln!(
+            out,
             "{:<w$}  {:>6}  {:>10}  {:>10}  {:>10}  {:>10}",
             r[0], r[1], r[2], r[3], r[4], r[5]
-        );
+        )?;
     }
+    Ok(())
 }

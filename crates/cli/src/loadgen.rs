@@ -2,7 +2,7 @@
 //! many clients, or drain it as a stand-in backend (`--consume`).
 
 use std::fmt;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use understudy_loadgen::{
     PublishSummary, run_consume, run_publish,
 };
 
-use crate::human;
+use crate::{human, output};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -199,11 +199,13 @@ async fn publish(args: &Args, payload: Payload) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&summary)? + "\n"
     } else {
-        print!("{}", publish_text(&summary));
-    }
+        publish_text(&summary)
+    };
+    // Failed messages decide the exit status even when nobody reads the summary.
+    let printed = print(&text);
     if summary.failed > 0 {
         bail!(
             "{} of {} messages failed",
@@ -211,7 +213,7 @@ async fn publish(args: &Args, payload: Payload) -> Result<()> {
             human::count(summary.requested)
         );
     }
-    Ok(())
+    printed
 }
 
 async fn consume(args: &Args) -> Result<()> {
@@ -235,14 +237,23 @@ async fn consume(args: &Args) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&summary)? + "\n"
     } else {
-        print!("{}", consume_text(&summary));
-    }
+        consume_text(&summary)
+    };
+    // Failed messages decide the exit status even when nobody reads the summary.
+    let printed = print(&text);
     if summary.failed > 0 {
         bail!("{} pulls or acks failed", human::count(summary.failed));
     }
+    printed
+}
+
+fn print(text: &str) -> Result<()> {
+    let mut out = output::stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
     Ok(())
 }
 

@@ -2,6 +2,14 @@
 //! export them.
 //!
 //! One module per subcommand; `record` also wires the daemon together.
+//!
+//! Exit codes: 0 on success, and also when standard output was closed by
+//! its reader (`understudy inspect DIR | head -3`), silently; 1 on an error,
+//! printed once on standard error; 2 on bad arguments (clap).
+
+// Output goes through `output`, which turns a closed stdout into a clean
+// exit where `println!` would panic.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod analyze;
 mod config;
@@ -13,11 +21,14 @@ mod inspect;
 mod kpi;
 mod live;
 mod loadgen;
+mod output;
 mod plugin;
 mod record;
 mod recording_source;
 mod replay;
+mod sealed;
 mod selector;
+mod signals;
 mod simulate;
 
 use std::io::IsTerminal;
@@ -80,11 +91,42 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader has what it wanted (`| head`): not an error.
+        Err(e) if stdout_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            output::error(&message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `e` is a write to a standard output whose reader went away (and
+/// not some other broken pipe, such as a socket's).
+fn stdout_closed(e: &anyhow::Error) -> bool {
+    output::closed()
+        && e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        })
+}
+
+/// The error and its causes, `: `-separated, each said once. Library errors
+/// often put their cause in their own message *and* return it as their
+/// source (`failed to write the export: Broken pipe`, then `Broken pipe`):
+/// a cause whose text the message so far already holds is left out.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// `info` unless UNDERSTUDY_LOG says otherwise. async-nats logs every
@@ -101,4 +143,22 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
     };
     tracing_subscriber::EnvFilter::try_new(format!("{QUIET},{user}"))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{QUIET},info")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let e = anyhow::Error::new(understudy_store::export::ExportError::Write(io))
+            .context("failed to export recordings/conflict");
+        assert_eq!(
+            message(&e),
+            "failed to export recordings/conflict: failed to write the export: broken pipe"
+        );
+        let e = anyhow::anyhow!("inner").context("middle").context("outer");
+        assert_eq!(message(&e), "outer: middle: inner");
+    }
 }

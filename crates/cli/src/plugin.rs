@@ -1,5 +1,6 @@
 //! `understudy plugin new` and `understudy plugin test`: for plugin authors.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use serde_json::json;
 use understudy_plugin::{HostConfig, Mode, PluginHost};
 
 use crate::kpi::{load_recording, parse_config, print_table, push_recording, summary};
+use crate::output;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -107,27 +109,37 @@ fn new(args: NewArgs) -> Result<()> {
         ("wit/kpi.wit", WIT.to_owned()),
         (".gitignore", "/target\n".to_owned()),
     ];
-    for (path, text) in files {
+    let written = files.into_iter().try_for_each(|(path, text)| {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("failed to create {}", parent.display()))?;
         }
-        std::fs::write(&p, text).with_context(|| format!("failed to write {}", p.display()))?;
+        std::fs::write(&p, text).with_context(|| format!("failed to write {}", p.display()))
+    });
+    if let Err(e) = written {
+        // Half a plugin crate is no use: it did not exist before, so it goes.
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
     }
-    println!("created {} (plugin {name})", dir.display());
-    println!(
+    let mut out = output::stdout();
+    writeln!(out, "created {} (plugin {name})", dir.display())?;
+    writeln!(
+        out,
         "  cd {} && cargo test && cargo build --release --target wasm32-wasip2",
         dir.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  understudy plugin test target/wasm32-wasip2/release/{crate_name}.wasm --recording <RECORDING>"
-    );
+    )?;
+    out.flush()?;
     Ok(())
 }
 
 fn test(args: TestArgs) -> Result<()> {
     let config = parse_config(&args.config)?;
+    crate::sealed::check(&args.recording)?;
     let (storage, span) = load_recording(&args.recording)?;
     // Production limits, metered so the report can say what a push costs.
     let host = PluginHost::new(HostConfig {
@@ -154,33 +166,48 @@ fn test(args: TestArgs) -> Result<()> {
         "faults": evaluator.faults().iter().map(|(r, n)| json!({"reason": r, "count": n})).collect::<Vec<_>>(),
         "outputs": outputs,
     });
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!(
-            "{} {}: loaded in {:.1} ms; {} pushes, {:.3} ms mean, {:.3} ms max; memory {} KiB; fuel {}",
-            info.name,
-            info.version,
-            load.as_secs_f64() * 1e3,
-            result.pushes,
-            mean.as_secs_f64() * 1e3,
-            max.as_secs_f64() * 1e3,
-            result.max_memory / 1024,
-            result.fuel.map_or("-".into(), |f| f.to_string())
-        );
-        print_table(&report["outputs"]);
-    }
-    if let Some(golden) = args.expect {
-        let want: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(&golden)
-                .with_context(|| format!("failed to read {}", golden.display()))?,
-        )
-        .with_context(|| format!("{} is not JSON", golden.display()))?;
-        let want = want.get("outputs").cloned().unwrap_or(want);
-        if want != report["outputs"] {
-            bail!("outputs differ from {}", golden.display());
+    // Compared before printing: a reader that stops reading early must not
+    // turn a mismatch into a success.
+    let matches = match &args.expect {
+        Some(golden) => {
+            let want: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(golden)
+                    .with_context(|| format!("failed to read {}", golden.display()))?,
+            )
+            .with_context(|| format!("{} is not JSON", golden.display()))?;
+            let want = want.get("outputs").cloned().unwrap_or(want);
+            Some((golden, want == report["outputs"]))
         }
-        println!("outputs match {}", golden.display());
+        None => None,
+    };
+    let json = serde_json::to_string_pretty(&report)?;
+    let mut out = output::stdout();
+    let printed = (|| -> std::io::Result<()> {
+        if args.json {
+            writeln!(out, "{json}")?;
+        } else {
+            writeln!(
+                out,
+                "{} {}: loaded in {:.1} ms; {} pushes, {:.3} ms mean, {:.3} ms max; memory {} KiB; fuel {}",
+                info.name,
+                info.version,
+                load.as_secs_f64() * 1e3,
+                result.pushes,
+                mean.as_secs_f64() * 1e3,
+                max.as_secs_f64() * 1e3,
+                result.max_memory / 1024,
+                result.fuel.map_or("-".into(), |f| f.to_string())
+            )?;
+            print_table(&report["outputs"], &mut out)?;
+        }
+        if let Some((golden, true)) = matches {
+            writeln!(out, "outputs match {}", golden.display())?;
+        }
+        out.flush()
+    })();
+    if let Some((golden, false)) = matches {
+        bail!("outputs differ from {}", golden.display());
     }
+    printed?;
     Ok(())
 }

@@ -27,7 +27,9 @@ use crate::config::Config;
 use crate::health::Health;
 use crate::human;
 use crate::live::LivePlugins;
+use crate::output;
 use crate::recording_source::RecordingSource;
+use crate::signals::Stop;
 use understudy_source_kube::KubeSource;
 use understudy_source_nats::NatsSource;
 use understudy_source_prom::{PrometheusSource, RemoteWriteSource};
@@ -107,11 +109,23 @@ fn build_sources(config: &Config, context: Option<&str>) -> Result<Vec<Box<dyn S
 }
 
 async fn record(config: Config, args: Args) -> Result<()> {
+    // Everything that can fail comes before the recording is opened: a
+    // recorder that cannot start leaves no directory (or session) behind.
+    let mut stop = Stop::listen()?;
     let rc = config.recorder.clone();
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let dir = config.out_dir(args.out.as_deref(), &date[..10]);
     let sources = build_sources(&config, args.context.as_deref())?;
     let mut live = LivePlugins::load(&config.plugin, std::path::Path::new("."))?;
+    let listen = args.listen.unwrap_or(rc.listen);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!("failed to listen on {listen} for /metrics; set recorder.listen or --listen")
+        })?;
+    let bound = listener
+        .local_addr()
+        .context("failed to read the listening address")?;
     let recorder_config =
         serde_json::to_value(&rc).context("failed to describe the recorder config")?;
     let mut infos = vec![SourceInfo::new("recorder", recorder_config)];
@@ -143,22 +157,13 @@ async fn record(config: Config, args: Args) -> Result<()> {
     }
 
     let health = Arc::new(Health::default());
-    let listen = args.listen.unwrap_or(rc.listen);
     let flush_ms = rc.flush_interval.as_millis() as i64;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| {
-            format!("failed to listen on {listen} for /metrics; set recorder.listen or --listen")
-        })?;
-    let bound = listener
-        .local_addr()
-        .context("failed to read the listening address")?;
     let app = axum::Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .with_state((Arc::clone(&health), 3 * flush_ms.max(1000)));
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        if let Err(e) = understudy_serve::serve(listener, app).await {
             error!("the /metrics server stopped: {e}");
         }
     });
@@ -185,7 +190,7 @@ async fn record(config: Config, args: Args) -> Result<()> {
     );
     let mut tick = tokio::time::interval(rc.flush_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let stop = stop_signal(args.duration);
+    let stop = stop.wait(args.duration);
     tokio::pin!(stop);
     let mut health_series = Vec::new();
     let mut last_health = i64::MIN;
@@ -218,7 +223,7 @@ async fn record(config: Config, args: Args) -> Result<()> {
             }
             why = &mut stop => {
                 if status.is_some() {
-                    eprintln!();
+                    output::status(format_args!("\n"));
                 }
                 info!("{why}: closing the recording");
                 break;
@@ -341,31 +346,6 @@ fn on_tick(
     now
 }
 
-async fn stop_signal(duration: Option<Duration>) -> &'static str {
-    let deadline = async {
-        match duration {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = deadline => "duration reached",
-        _ = tokio::signal::ctrl_c() => "interrupted",
-        _ = term => "terminated",
-    }
-}
-
 type HealthState = (Arc<Health>, i64);
 
 async fn metrics(State((health, _)): State<HealthState>) -> impl IntoResponse {
@@ -478,13 +458,13 @@ struct Status;
 impl Status {
     fn show(&mut self, dir: &std::path::Path, writer: &RecordingWriter) {
         let s = writer.stats();
-        eprint!(
+        output::status(format_args!(
             "\r\x1b[2Krecording {} · {} samples · {} objects · {} segments sealed",
             dir.display(),
             human::count(s.samples_written),
             human::count(s.objects_written),
             s.segments_sealed
-        );
+        ));
     }
 }
 

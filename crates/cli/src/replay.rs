@@ -1,7 +1,7 @@
 //! `understudy replay`: serve a recording through the Prometheus HTTP API so
 //! Grafana keeps working when the live system does not.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tracing::info;
-use understudy_replay::{AppState, ReplayOptions, dashboard, kube, load, router, state};
+use understudy_replay::{
+    AppState, QueryLimits, ReplayOptions, dashboard, kube, load, router, state,
+};
 
 use crate::human;
 
@@ -73,12 +75,30 @@ pub struct Args {
     /// the talk's, deploy/grafana/dashboards/autoscaling.json, built in).
     #[arg(long, value_name = "FILE")]
     dashboard: Option<PathBuf>,
+    /// Give up on a query after this long, waiting in line included
+    /// (Prometheus' --query.timeout).
+    #[arg(long = "query.timeout", value_name = "DURATION", default_value = "2m", value_parser = humantime::parse_duration)]
+    query_timeout: Duration,
+    /// Queries evaluated at once; the rest wait in line (Prometheus'
+    /// --query.max-concurrency).
+    #[arg(long = "query.max-concurrency", value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    query_max_concurrency: u32,
+    /// The most samples one query may hold in memory at once (Prometheus'
+    /// --query.max-samples). Queries hold at most max-concurrency ×
+    /// max-samples samples, about 16 bytes each, beside the recording.
+    #[arg(long = "query.max-samples", value_name = "N", default_value_t = 50_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    query_max_samples: u64,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if !(args.speed > 0.0 && args.speed.is_finite()) {
-        anyhow::bail!("--speed must be a positive number, not {}", args.speed);
+    if !(args.speed > 0.0 && args.speed <= understudy_replay::clock::MAX_SPEED) {
+        anyhow::bail!(
+            "--speed must be above 0 and at most {}, not {}",
+            understudy_replay::clock::MAX_SPEED,
+            args.speed
+        );
     }
+    crate::sealed::check(&args.dir)?;
     let started = Instant::now();
     let loaded = load(&args.dir)
         .with_context(|| format!("failed to load recording {}", args.dir.display()))?;
@@ -93,6 +113,11 @@ pub fn run(args: Args) -> Result<()> {
         speed: args.speed,
         looping: args.looping,
         no_shift: args.no_shift,
+        limits: QueryLimits {
+            timeout: args.query_timeout,
+            max_concurrency: args.query_max_concurrency as usize,
+            max_samples: usize::try_from(args.query_max_samples).unwrap_or(usize::MAX),
+        },
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -120,7 +145,7 @@ pub fn run(args: Args) -> Result<()> {
                 None => None,
             };
             let page = dashboard::router(Arc::new(dashboard::DashboardState::new(spec, Some(Arc::clone(&state)))));
-            let server = axum::serve(listener, router(Arc::clone(&state)).merge(page));
+            let server = understudy_serve::serve(listener, router(Arc::clone(&state)).merge(page));
             let presenter = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             let keys = presenter.then(|| tokio::task::spawn_blocking({
                 let state = Arc::clone(&state);
@@ -169,9 +194,9 @@ async fn serve_kube(
         Arc::clone(state),
         dir.display().to_string(),
     )));
-    Ok(tokio::spawn(
-        async move { axum::serve(listener, app).await },
-    ))
+    Ok(tokio::spawn(async move {
+        understudy_serve::serve(listener, app).await
+    }))
 }
 
 /// Single keys for the presenter, and a one-line status; returns on `q`.
@@ -186,11 +211,10 @@ fn keys(state: &AppState) {
         let offset = human::duration(s.offset_ms);
         let total = human::duration(s.duration_ms);
         let mode = if s.paused { "paused" } else { "playing" };
-        eprint!(
+        crate::output::status(format_args!(
             "\r\x1b[2K{mode} {pos} · {offset} of {total} · {}× · space pause, ←/→ 30 s, +/- speed, q quit",
             s.speed
-        );
-        let _ = std::io::stderr().flush();
+        ));
         if !event::poll(Duration::from_millis(500)).unwrap_or(false) {
             continue;
         }
@@ -224,7 +248,7 @@ fn keys(state: &AppState) {
         }
     }
     let _ = crossterm::terminal::disable_raw_mode();
-    eprintln!();
+    crate::output::status(format_args!("\n"));
 }
 
 /// The stage dashboard's panels: from `file`, or the talk's dashboard.

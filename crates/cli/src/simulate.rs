@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use tracing::info;
-use understudy_sim::{Options, Scenario, simulate};
+use understudy_sim::{Options, Scenario, simulate_until};
+
+use crate::signals::StopFlag;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -14,7 +16,10 @@ Examples:
   understudy simulate --scenario harmony --out /tmp/harmony --seed 7
 
   # your own system: copy deploy/scenarios/conflict.yaml and edit it
-  understudy simulate --scenario my-scenario.yaml --out /tmp/mine --duration 30m";
+  understudy simulate --scenario my-scenario.yaml --out /tmp/mine --duration 30m
+
+  # rehearse against a live view (replay, Grafana); Ctrl-C closes the recording
+  understudy simulate --scenario conflict --out /tmp/live --speed realtime";
 
 /// Simulate an autoscaling scenario (queue, pods, HPA, KEDA) and write what a
 /// live recording of it would hold.
@@ -34,7 +39,8 @@ pub struct Args {
     #[arg(long, value_parser = humantime::parse_duration)]
     duration: Option<std::time::Duration>,
     /// `max` runs as fast as it can; `realtime` paces the run to the wall
-    /// clock, writing as it goes (rehearsing with a live view).
+    /// clock, writing as it goes (rehearsing with a live view). Ctrl-C or
+    /// SIGTERM ends either early with the recording closed, as `record` does.
     #[arg(long, value_enum, default_value_t = Speed::Max)]
     speed: Speed,
 }
@@ -58,10 +64,38 @@ pub fn run(args: Args) -> Result<()> {
         duration_ms: args.duration.map(|d| d.as_millis() as i64),
         realtime: args.speed == Speed::Realtime,
     };
+    // Listening before the recording exists: Ctrl-C at any moment closes
+    // it like `record` does, rather than leaving its journal unsealed.
+    let stop = StopFlag::listen()?;
+    if opts.realtime {
+        info!(
+            "simulating {} of {} (seed {}) in real time into {}; Ctrl-C ends it early",
+            crate::human::duration(
+                opts.duration_ms
+                    .unwrap_or(scenario.file.duration.as_millis() as i64)
+            ),
+            scenario.file.name,
+            args.seed,
+            args.out.display()
+        );
+    }
     let started = Instant::now();
-    let summary = simulate(&scenario, &opts, &args.out)
+    let summary = simulate_until(&scenario, &opts, &args.out, stop.flag())
         .with_context(|| format!("failed to write the recording {}", args.out.display()))?;
     let wall = started.elapsed().as_secs_f64();
+    if summary.interrupted {
+        info!(
+            "{}: closed the recording {} after {} of {} (seed {}): {} samples, {} objects",
+            stop.why().unwrap_or("stopped"),
+            args.out.display(),
+            crate::human::duration(summary.simulated_ms),
+            scenario.file.name,
+            args.seed,
+            crate::human::count(summary.samples),
+            crate::human::count(summary.objects),
+        );
+        return Ok(());
+    }
     info!(
         "simulated {} of {} (seed {}) in {:.2} s ({:.0} simulated s per wall s): peak pending {}, {} replica reversals, {} rescales, {} pods created, {} redeliveries",
         crate::human::duration(summary.simulated_ms),

@@ -116,3 +116,63 @@ fn a_recorder_killed_at_random_moments_loses_at_most_its_last_flush() {
     }
     println!("{rounds} kills, seed {seed}: at most {worst} ms lost (flush interval {FLUSH_MS} ms)");
 }
+
+/// Issue 16: a recording whose recorder was killed before it sealed
+/// anything read as "0 series, 0 samples". Readers now refuse it and say
+/// how to repair; after the repair they read all of it.
+#[test]
+fn issue_16_readers_of_an_unsealed_recording_say_how_to_repair_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = write(
+        &tmp.path().join("c.toml"),
+        &format!("[recorder]\nflush_interval = \"{FLUSH_MS}ms\"\n"),
+    );
+    let out = tmp.path().join("r");
+    let mut rec = Recorder::start(&config, &out);
+    rec.wait_for("recording into", Duration::from_secs(30));
+    // Health samples flushed to the journal: more than a header and a flush.
+    let journal = out.join(understudy_store::JOURNAL_FILE);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&journal).map_or(0, |m| m.len()) < 200 {
+        assert!(std::time::Instant::now() < deadline, "nothing flushed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rec.signal("KILL");
+    let (status, _) = rec.wait();
+    assert!(!status.success());
+
+    let dir = out.to_str().expect("utf-8");
+    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/dist/flapping.wasm")
+        .display()
+        .to_string();
+    let hint = format!("run `understudy inspect --repair {dir}`");
+    for args in [
+        &["replay", dir, "--listen", "127.0.0.1:0"][..],
+        &["analyze", dir, "--no-bundled-plugins"],
+        &["export", dir, "--format", "csv"],
+        &["kpi", "run", dir, "--plugin", &plugin],
+        &["plugin", "test", &plugin, "--recording", dir],
+    ] {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{dir} was not closed (its recorder was killed or crashed)"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(&hint), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: said once: {err}");
+    }
+
+    let o = run(&["inspect", "--repair", dir]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = export(&out, &["--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).lines().count() > 1,
+        "the journal's samples are read"
+    );
+}

@@ -88,6 +88,94 @@ fn kpi_run_write_adds_the_outputs_to_the_recording() {
     assert_eq!(r["sessions"], 1, "no recorder session added");
 }
 
+/// `1,234`, as the CLI writes counts.
+fn with_commas(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Samples of `metric` in the recording, as `inspect` counts them.
+fn samples_of(rec: &Path, metric: &str) -> u64 {
+    inspect_json(rec)["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .filter(|m| m["metric"] == metric)
+        .filter_map(|m| m["samples"].as_u64())
+        .sum()
+}
+
+#[test]
+fn issue_16_kpi_run_write_twice_is_refused_and_replace_replaces() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let rec = tmp.path().join("r");
+    let o = simulate("conflict", &rec, 3, "4m");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let metric = "understudy_cpu_throttle_ratio";
+    let o = kpi_run(&rec, "throttle-ratio", "--write");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("outputs added to {} as segment", rec.display())),
+        "{}",
+        stdout(&o)
+    );
+    let once = samples_of(&rec, metric);
+    assert!(once > 0);
+
+    let o = kpi_run(&rec, "throttle-ratio", "--write");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} already holds the series {metric}{{",
+            rec.display()
+        )),
+        "names the series: {err}"
+    );
+    assert!(err.contains("would count them twice"), "{err}");
+    assert!(
+        err.contains("add --replace to replace the earlier outputs"),
+        "{err}"
+    );
+    assert_eq!(samples_of(&rec, metric), once, "nothing written");
+
+    let o = run(&[
+        "kpi",
+        "run",
+        rec.to_str().expect("utf-8"),
+        "--plugin",
+        plugin("throttle-ratio").to_str().expect("utf-8"),
+        "--write",
+        "--replace",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "outputs replaced in {}: removed {} samples of the earlier run",
+            rec.display(),
+            with_commas(once)
+        )),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(samples_of(&rec, metric), once, "as many as one write");
+    let r = inspect_json(&rec);
+    assert_eq!(r["sessions"], 1);
+    let o = run(&["inspect", "--verify", rec.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // --replace means nothing without --write.
+    let o = kpi_run(&rec, "throttle-ratio", "--replace");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
 #[test]
 fn productivity_runs_live_and_is_served_on_metrics() {
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -190,3 +190,68 @@ fn a_full_disk_is_reported_retried_and_loses_nothing() {
         .fold(0.0, f64::max);
     assert!(errors > 0.0, "the failed writes were counted");
 }
+
+/// `record` with its health port taken, into `out`.
+fn record_on_taken_port(config: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("address").to_string();
+    understudy()
+        .args(["record", "--config"])
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .args(["--listen", &addr, "--duration", "1s"])
+        .output()
+        .expect("run understudy record")
+}
+
+/// Every file under `dir`, relative, with its bytes.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(dir).expect("inside").to_owned();
+                out.push((rel, std::fs::read(e.path()).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn issue_16_a_recorder_that_cannot_start_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = write(&tmp.path().join("empty.toml"), "");
+
+    // A new directory is not created.
+    let out = tmp.path().join("other");
+    let o = record_on_taken_port(&config, &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("failed to listen on 127.0.0.1:"), "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "said once: {err}");
+    assert!(!out.exists(), "no directory left behind");
+
+    // An existing recording is left exactly as it was, and the next run
+    // records no phantom "killed or crashed" gap.
+    let out = health_recording(tmp.path(), "1s");
+    let before = files(&out);
+    let o = record_on_taken_port(&config, &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(files(&out), before, "the recording is untouched");
+    let o = record(&config, &out, &["--duration", "1s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = inspect_json(&out);
+    assert_eq!(
+        (&r["sessions"], &r["interrupted_sessions"]),
+        (&2.into(), &0.into())
+    );
+    let gaps = r["gaps"].as_array().expect("gaps");
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["reason"], "recorder was not running");
+}

@@ -4,10 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use common::{Recorder, Server, http_get, http_post, understudy, write};
@@ -402,4 +403,355 @@ fn the_kubernetes_source_records_the_replay_as_the_original_run() {
             assert_eq!(w, g, "{key:?} revision {i}");
         }
     }
+}
+
+/// A `kubectl get … -w --output-watch-events` against the replay, what it
+/// prints read as it comes: the table the speaker's pane shows.
+struct Watching {
+    /// `get pods -n …`: the command, for messages.
+    what: String,
+    child: Child,
+    lines: Receiver<String>,
+    /// Each name's cells as last printed (without the EVENT column).
+    rows: BTreeMap<String, Vec<String>>,
+    /// Everything printed, for the failure message.
+    printed: Vec<String>,
+}
+
+impl Watching {
+    fn start(replay: &Replay, args: &[&str]) -> Watching {
+        let mut child = Command::new("kubectl")
+            .args(args)
+            .args(["-w", "--output-watch-events"])
+            .env("KUBECONFIG", &replay.kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl");
+        let (tx, lines) = std::sync::mpsc::channel();
+        for out in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Watching {
+            what: args.join(" "),
+            child,
+            lines,
+            rows: BTreeMap::new(),
+            printed: Vec::new(),
+        }
+    }
+
+    /// Reads what kubectl prints until its rows hold exactly `want` (name →
+    /// the cells to check, by column), which must happen while kubectl is
+    /// still watching. The deadline only stops a hung test.
+    fn until(&mut self, after: &str, want: &BTreeMap<String, Vec<(usize, String)>>) {
+        let matches = |rows: &BTreeMap<String, Vec<String>>| {
+            rows.len() == want.len()
+                && want.iter().all(|(name, cells)| {
+                    rows.get(name).is_some_and(|row| {
+                        cells
+                            .iter()
+                            .all(|(i, v)| row.get(*i).is_some_and(|c| c == v))
+                    })
+                })
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !matches(&self.rows) {
+            assert!(
+                Instant::now() < deadline,
+                "`kubectl {}` after {after}: want {want:?}\nhas {:?}\nprinted:\n{}",
+                self.what,
+                self.rows,
+                self.printed.join("\n")
+            );
+            match self.lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => self.apply(line),
+                Err(_) => self.watching(after),
+            }
+        }
+        self.watching(after);
+    }
+
+    fn watching(&mut self, after: &str) {
+        assert!(
+            self.child.try_wait().ok().flatten().is_none(),
+            "`kubectl {}` stopped watching after {after}:\n{}",
+            self.what,
+            self.printed.join("\n")
+        );
+    }
+
+    /// One printed line into the rows.
+    fn apply(&mut self, line: String) {
+        let cells: Vec<String> = line
+            .split("   ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        match cells.as_slice() {
+            [event, ..] if event == "EVENT" => {}
+            [event, name, ..] if event == "ADDED" || event == "MODIFIED" => {
+                self.rows.insert(name.clone(), cells[1..].to_vec());
+            }
+            [event, name, ..] if event == "DELETED" => {
+                self.rows.remove(name);
+            }
+            _ => panic!("`kubectl {}` printed {line}", self.what),
+        }
+        self.printed.push(line);
+    }
+
+    /// Applies what kubectl printed meanwhile; false if nothing.
+    fn drain(&mut self) -> bool {
+        let mut any = false;
+        while let Ok(line) = self.lines.try_recv() {
+            self.apply(line);
+            any = true;
+        }
+        any
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pods of the namespace at recording time `p` that `selects` takes:
+/// name → cells of their row, by column: STATUS reads Running for a
+/// running pod not being deleted. The other statuses (Init:…, Error,
+/// Terminating) are the printer's, compared with a list instead.
+fn pods_at(
+    revisions: &[ObjectRevision],
+    p: i64,
+    selects: fn(&Value) -> bool,
+) -> BTreeMap<String, Vec<(usize, String)>> {
+    state_at(revisions, p)
+        .into_iter()
+        .filter(|((kind, _), o)| kind == "Pod" && o["metadata"]["namespace"] == NS && selects(o))
+        .map(|((_, name), o)| {
+            let cells = match o["status"]["phase"].as_str() {
+                Some("Running") if o["metadata"]["deletionTimestamp"].is_null() => {
+                    vec![(2, "Running".to_owned())]
+                }
+                _ => Vec::new(),
+            };
+            (name, cells)
+        })
+        .collect()
+}
+
+/// HPAs of the namespace at recording time `p`: name → REPLICAS.
+fn hpas_at(revisions: &[ObjectRevision], p: i64) -> BTreeMap<String, Vec<(usize, String)>> {
+    state_at(revisions, p)
+        .into_iter()
+        .filter(|((kind, _), o)| {
+            kind == "HorizontalPodAutoscaler" && o["metadata"]["namespace"] == NS
+        })
+        .map(|((_, name), o)| {
+            let replicas = o["status"]["currentReplicas"].as_i64().unwrap_or(0);
+            (name, vec![(5, replicas.to_string())])
+        })
+        .collect()
+}
+
+fn running(o: &Value) -> bool {
+    o["status"]["phase"] == "Running"
+}
+
+#[test]
+fn issue_16_kubectl_watches_survive_seeks_pauses_and_loops() {
+    let replay = Replay::start(&["--start-at", "7m", "--paused", "--loop", "--speed", "30"]);
+    let revisions = revisions();
+    let all = |_: &Value| true;
+    let mut pods = Watching::start(&replay, &["get", "pods", "-n", NS]);
+    let mut running_pods = Watching::start(
+        &replay,
+        &[
+            "get",
+            "pods",
+            "-n",
+            NS,
+            "--field-selector",
+            "status.phase=Running",
+        ],
+    );
+    let mut hpas = Watching::start(&replay, &["get", "hpa", "-n", NS]);
+    let list_rv = |replay: &Replay| -> u64 {
+        let list: Value = serde_json::from_str(&replay.ok(&[
+            "get",
+            "--raw",
+            &format!("/api/v1/namespaces/{NS}/pods"),
+        ]))
+        .expect("a PodList");
+        list["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .expect("a number")
+    };
+
+    // Paused, a list shows the same moment: the watch's rows read as its.
+    let listed = |replay: &Replay| -> BTreeMap<String, Vec<(usize, String)>> {
+        let table = replay.ok(&["get", "pods", "-n", NS]);
+        table
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let cells: Vec<&str> = l
+                    .split("   ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                let cells = (1..4)
+                    .filter_map(|i| Some((i, cells.get(i)?.split(" (").next()?.to_owned())))
+                    .collect();
+                (
+                    l.split_whitespace().next().unwrap_or_default().to_owned(),
+                    cells,
+                )
+            })
+            .collect()
+    };
+    let mut check = |after: &str, status: &Value| {
+        let p = status["position_ms"].as_i64().expect("position");
+        let want = [
+            pods_at(&revisions, p, all),
+            pods_at(&revisions, p, running),
+            hpas_at(&revisions, p),
+        ];
+        let mut panes = [&mut pods, &mut running_pods, &mut hpas];
+        for (w, want) in panes.iter_mut().zip(&want) {
+            w.until(after, want);
+        }
+        // Every check is made paused. The rows may have passed through the
+        // state on their way (a pod added and deleted while the clock
+        // played): a few of the replay's watch ticks later, what was on its
+        // way has come and the rows still hold the state; a few more, and
+        // nothing more has come.
+        std::thread::sleep(Duration::from_millis(600));
+        for (w, want) in panes.iter_mut().zip(&want) {
+            w.drain();
+            w.until(after, want);
+        }
+        std::thread::sleep(Duration::from_millis(600));
+        for w in &mut panes {
+            assert!(
+                !w.drain(),
+                "`kubectl {}` printed while paused after {after}:\n{}",
+                w.what,
+                w.printed.join("\n")
+            );
+        }
+        let list = listed(&replay);
+        assert_eq!(
+            list.keys().collect::<Vec<_>>(),
+            pods.rows.keys().collect::<Vec<_>>(),
+            "after {after}"
+        );
+        for ((name, row), cells) in pods.rows.iter().zip(list.values()) {
+            for (i, cell) in cells {
+                assert_eq!(
+                    row.get(*i).and_then(|c| c.split(" (").next()),
+                    Some(cell.as_str()),
+                    "{name} after {after}: {row:?}"
+                );
+            }
+        }
+        p
+    };
+    let status = replay.control(None);
+    let at_7m = check("the start", &status);
+    let rv_7m = list_rv(&replay);
+
+    // The steps must move between different sets of pods, or the checks
+    // would pass with a watch that printed nothing.
+    let status = replay.control(Some("/-/replay/seek?to=1m"));
+    let at_1m = status["position_ms"].as_i64().expect("position");
+    assert_ne!(
+        pods_at(&revisions, at_7m, all).keys().collect::<Vec<_>>(),
+        pods_at(&revisions, at_1m, all).keys().collect::<Vec<_>>()
+    );
+    check("a seek back to 1m", &status);
+    let rv_1m = list_rv(&replay);
+    assert!(
+        rv_1m > rv_7m,
+        "a list after a seek back: {rv_1m} after {rv_7m}"
+    );
+
+    // A client that saw 7m resumes from its version: told what differs.
+    let raw = replay.ok(&[
+        "get",
+        "--raw",
+        &format!("/api/v1/namespaces/{NS}/pods?watch=1&resourceVersion={rv_7m}&timeoutSeconds=1"),
+    ]);
+    let mut held: BTreeSet<String> = pods_at(&revisions, at_7m, all).into_keys().collect();
+    for line in raw.lines() {
+        let e: Value = serde_json::from_str(line).expect("a watch event");
+        let name = e["object"]["metadata"]["name"]
+            .as_str()
+            .expect("name")
+            .to_owned();
+        let rv: u64 = e["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .expect("resourceVersion");
+        assert!(rv > rv_7m, "{line}");
+        match e["type"].as_str() {
+            Some("DELETED") => held.remove(&name),
+            _ => held.insert(name),
+        };
+    }
+    assert_eq!(
+        held.iter().collect::<Vec<_>>(),
+        pods_at(&revisions, at_1m, all).keys().collect::<Vec<_>>(),
+        "{raw}"
+    );
+
+    let status = replay.control(Some("/-/replay/seek?to=12m"));
+    check("a seek forward to 12m", &status);
+
+    replay.control(Some("/-/replay/resume"));
+    std::thread::sleep(Duration::from_millis(500));
+    let status = replay.control(Some("/-/replay/pause"));
+    check("playing, then a pause", &status);
+
+    // Past the end: the loop starts over, a jump back to the start.
+    let status = replay.control(Some("/-/replay/seek?to=14m50s"));
+    let before = status["position_ms"].as_i64().expect("position");
+    replay.control(Some("/-/replay/resume"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let s = replay.control(None);
+        if s["position_ms"].as_i64().expect("position") < before {
+            break replay.control(Some("/-/replay/pause"));
+        }
+        assert!(Instant::now() < deadline, "the replay did not loop: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    check("the loop starting over", &status);
+
+    let printed = [&pods, &running_pods, &hpas]
+        .iter()
+        .flat_map(|w| w.printed.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        !printed.contains("<invalid>"),
+        "rows as the client saw them:\n{printed}"
+    );
+    assert!(!printed.contains("Expired"), "{printed}");
 }

@@ -2,6 +2,10 @@
 
 mod common;
 
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
 use common::*;
 
 #[test]
@@ -57,12 +61,13 @@ fn simulate_writes_a_recording_that_inspect_lists() {
 #[test]
 fn a_missing_scenario_is_named() {
     let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("x");
     let o = run(&[
         "simulate",
         "--scenario",
         "nosuch.yaml",
         "--out",
-        tmp.path().join("x").to_str().expect("utf-8"),
+        out.to_str().expect("utf-8"),
     ]);
     assert!(!o.status.success());
     assert!(
@@ -70,4 +75,94 @@ fn a_missing_scenario_is_named() {
         "{}",
         stderr(&o)
     );
+    assert!(
+        !out.exists(),
+        "a failed start leaves no directory (issue 16)"
+    );
+}
+
+/// Starts `simulate --speed realtime` into `out` and returns once its
+/// journal holds simulated data, so a signal has something to seal.
+fn realtime(out: &Path) -> Child {
+    let child = understudy()
+        .args(["simulate", "--scenario", "conflict", "--seed", "7"])
+        .arg("--out")
+        .arg(out)
+        .args(["--speed", "realtime"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start simulate");
+    let journal = out.join(understudy_store::JOURNAL_FILE);
+    let size = || std::fs::metadata(&journal).map_or(0, |m| m.len());
+    let grows_past = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while size() <= n {
+            assert!(
+                Instant::now() < deadline,
+                "no data in {}",
+                journal.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        size()
+    };
+    // A new journal is a 24-byte header and a 17-byte flush record. The
+    // simulator writes to it at every simulated second, before simulating
+    // that second: once it has grown three times (even if the first write
+    // was seen half done), the first second was simulated.
+    let mut seen = 41;
+    for _ in 0..3 {
+        seen = grows_past(seen);
+    }
+    child
+}
+
+#[test]
+fn issue_16_a_signal_ends_a_realtime_simulation_with_a_sealed_recording() {
+    for signal in ["TERM", "INT"] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("live");
+        let child = realtime(&out);
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let o = child.wait_with_output().expect("wait");
+        let log = stderr(&o);
+        assert!(o.status.success(), "SIG{signal}: {:?}\n{log}", o.status);
+        let why = if signal == "TERM" {
+            "terminated"
+        } else {
+            "interrupted"
+        };
+        assert!(
+            log.contains(&format!("{why}: closed the recording {}", out.display())),
+            "{log}"
+        );
+        let r = inspect_json(&out);
+        assert_eq!(r["journal"], serde_json::Value::Null, "sealed: {r}");
+        assert_eq!(r["interrupted_sessions"], 0, "closed cleanly: {r}");
+        assert!(r["samples"].as_u64().is_some_and(|n| n > 0), "{r}");
+        // What it says it wrote is what a reader finds.
+        let samples = with_commas(r["samples"].as_u64().unwrap_or_default());
+        assert!(log.contains(&format!(": {samples} samples,")), "{log}");
+        let csv = export(&out, &["--format", "csv"]);
+        assert!(csv.status.success(), "{}", stderr(&csv));
+        assert!(stdout(&csv).lines().count() > 1);
+    }
+}
+
+/// `1,234`, as the CLI writes counts.
+fn with_commas(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

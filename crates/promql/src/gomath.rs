@@ -1,6 +1,31 @@
-//! Go's `math.Max` and `math.Min`, whose NaN handling PromQL inherits:
-//! NaN wins over any number, but an infinity wins over NaN. Rust's
-//! `f64::max`/`f64::min` instead ignore NaN.
+//! Ports of the Go standard library whose exact results PromQL inherits.
+//! Prometheus answers with Go's `math` (its own polynomials, and on amd64
+//! its own assembly for `Exp` and `Log`), not the C library's correctly
+//! rounded functions Rust calls, so results differ in the last bits and
+//! near overflow (`sinh(710)` is +Inf in Go). And it orders with Go's
+//! unstable `sort.Sort`, whose order for NaNs and ties only a faithful
+//! port reproduces.
+//!
+//! `go_max` and `go_min` are `math.Max` and `math.Min`: NaN wins over any
+//! number, but an infinity wins over NaN. Rust's `f64::max`/`f64::min`
+//! instead ignore NaN.
+
+// The constants are Go's literals digit for digit, so that they can be
+// checked against its source; each rounds to the same f64 as in Go.
+#[allow(clippy::excessive_precision)]
+mod exp;
+#[allow(clippy::excessive_precision)]
+mod hyperbolic;
+mod pow;
+mod sort;
+#[allow(clippy::excessive_precision)]
+mod trig;
+
+pub(crate) use exp::{exp, log, log2, log10};
+pub(crate) use hyperbolic::{acosh, asinh, atanh, cosh, sinh, tanh};
+pub(crate) use pow::pow;
+pub(crate) use sort::go_sort;
+pub(crate) use trig::{acos, asin, atan, atan2, cos, sin, tan};
 
 pub(crate) fn go_max(x: f64, y: f64) -> f64 {
     if x == f64::INFINITY || y == f64::INFINITY {

@@ -15,17 +15,21 @@ mod eval;
 mod format;
 mod functions;
 mod gomath;
+mod limits;
 mod over_time;
 mod parse;
 mod rate;
 mod storage;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use promql_parser::parser::value::ValueType;
 
-use eval::{Ctx, Evaluator, Grid, Val};
+use eval::{Budget, Ctx, Evaluator, Grid, Val};
+
+pub use limits::{EVAL_STACK_BYTES, MAX_NESTING, check_nesting};
 
 /// Label pairs sorted by name, `__name__` included when the series has one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -99,6 +103,16 @@ pub trait Queryable: Send + Sync {
     /// their samples in `[mint, maxt]` (both included). Series without a
     /// sample in the range may be left out.
     fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series>;
+
+    /// How many samples [`Queryable::select`] would return (or more, never
+    /// fewer), counted without copying them: the engine refuses a selection
+    /// over its sample limit before it allocates anything for it.
+    fn count(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> usize {
+        self.select(matchers, mint, maxt)
+            .iter()
+            .map(|s| s.timestamps.len())
+            .sum()
+    }
 }
 
 /// Series held in memory, sorted by labels.
@@ -107,9 +121,20 @@ pub struct MemStorage {
     pub series: Vec<Arc<Series>>,
 }
 
+impl MemStorage {
+    /// The series matching every matcher, whatever their samples.
+    pub fn matching<'a>(&'a self, matchers: &'a [Matcher]) -> impl Iterator<Item = &'a Series> {
+        storage::matching(&self.series, matchers)
+    }
+}
+
 impl Queryable for MemStorage {
     fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
         storage::select(&self.series, matchers, mint, maxt)
+    }
+
+    fn count(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> usize {
+        storage::count(&self.series, matchers, mint, maxt)
     }
 }
 
@@ -150,7 +175,13 @@ pub enum Error {
     /// Took longer than allowed (HTTP 503).
     #[error("query timed out in {0}")]
     Timeout(String),
+    /// The client went away; nobody waits for the answer (HTTP 503).
+    #[error("query was canceled in {0}")]
+    Canceled(String),
 }
+
+/// Prometheus' default `--query.max-samples`.
+pub const DEFAULT_MAX_SAMPLES: usize = 50_000_000;
 
 /// Evaluation settings.
 #[derive(Debug, Clone)]
@@ -159,6 +190,14 @@ pub struct Engine {
     pub lookback_ms: i64,
     /// Give up after this long.
     pub timeout: std::time::Duration,
+    /// The most samples and points one query may hold at once, as
+    /// Prometheus' `--query.max-samples`: raw samples read for selectors,
+    /// and the points of every intermediate result still alive. Over it,
+    /// the query fails with Prometheus' `execution` error.
+    pub max_samples: usize,
+    /// Set by whoever waits for the answer when it stops waiting (a client
+    /// that went away): evaluation then stops at its next check.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Engine {
@@ -166,6 +205,8 @@ impl Default for Engine {
         Engine {
             lookback_ms: 300_000,
             timeout: std::time::Duration::from_secs(120),
+            max_samples: DEFAULT_MAX_SAMPLES,
+            cancel: None,
         }
     }
 }
@@ -275,10 +316,18 @@ impl Engine {
             storage,
             lookback: self.lookback_ms,
             deadline: Instant::now().checked_add(self.timeout),
+            cancel: self.cancel.clone(),
+            budget: Budget::new(self.max_samples),
             query_start: start,
             query_end: end,
         }
     }
+}
+
+/// The query as Prometheus' `/api/v1/format_query` prints it.
+pub fn format_query(query: &str) -> Result<String, Error> {
+    check_nesting(query)?;
+    parse::parse_unchecked(query).map(|e| e.to_string())
 }
 
 /// Parses a series selector (`up{job="x"}`, as `match[]` takes) into matchers.

@@ -2,6 +2,8 @@
 //! `funcXxxOverTime` (promql/functions.go); sums and means are
 //! Kahan–Neumaier compensated there, and so here.
 
+use crate::gomath::go_sort;
+
 /// `kahanSumInc`: adds `inc` to `sum`, accumulating the rounding error in `c`
 /// (Neumaier's variant, which also handles `inc` larger than `sum`).
 pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
@@ -78,7 +80,9 @@ pub(crate) fn min(vs: &[f64]) -> f64 {
 }
 
 /// `quantile` of promql/quantile.go: linear interpolation between the two
-/// closest ranks; `-Inf`/`+Inf` for φ < 0 / φ > 1. NaN values sort first.
+/// closest ranks; `-Inf`/`+Inf` for φ < 0 / φ > 1. Sorted as
+/// `vectorByValueHeap` with Go's `sort.Sort`, whose `Less` is true whenever
+/// its left value is NaN: where NaNs land depends on the sort's steps.
 pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
     if values.is_empty() || q.is_nan() {
         return f64::NAN;
@@ -89,23 +93,13 @@ pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
     if q > 1.0 {
         return f64::INFINITY;
     }
-    values.sort_by(nan_first);
+    go_sort(values, |a, b| a.is_nan() || a < b);
     let n = values.len() as f64;
     let rank = q * (n - 1.0);
     let lower = rank.floor().max(0.0);
     let upper = (lower + 1.0).min(n - 1.0);
     let weight = rank - rank.floor();
     values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
-}
-
-/// The order of Prometheus' `vectorByValueHeap`: NaN before every number.
-pub(crate) fn nan_first(a: &f64, b: &f64) -> std::cmp::Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        (false, false) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
-    }
 }
 
 /// `funcChanges`: value changes, NaN to NaN not counting.

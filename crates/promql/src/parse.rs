@@ -2,11 +2,19 @@
 //! module turns its matchers into ours and refuses, before evaluation, every
 //! construct Prometheus 2.42 does not have or understudy does not implement,
 //! so that an unsupported query fails loudly instead of giving a wrong number.
+//! Parse errors read as 2.42's, `L:C: parse error: …` (see `diagnose`).
 
 use promql_parser::label::{MatchOp as PMatchOp, Matcher as PMatcher};
-use promql_parser::parser::{self, Expr, VectorSelector, token};
+use promql_parser::parser::value::ValueType;
+use promql_parser::parser::{self, Expr, Function, VectorSelector, token};
 
 use crate::{Error, MatchOp, Matcher};
+
+mod diagnose;
+mod functions;
+mod lex;
+mod literals;
+mod syntax;
 
 /// Functions of Prometheus 2.42 that understudy evaluates.
 const SUPPORTED_FUNCTIONS: &[&str] = &[
@@ -30,6 +38,7 @@ const SUPPORTED_FUNCTIONS: &[&str] = &[
     "count_over_time",
     "day_of_month",
     "day_of_week",
+    "day_of_year",
     "days_in_month",
     "deg",
     "delta",
@@ -37,6 +46,7 @@ const SUPPORTED_FUNCTIONS: &[&str] = &[
     "exp",
     "floor",
     "histogram_quantile",
+    "holt_winters",
     "hour",
     "idelta",
     "increase",
@@ -79,23 +89,66 @@ const SUPPORTED_FUNCTIONS: &[&str] = &[
 
 /// Parses and checks a query.
 pub(crate) fn parse_query(query: &str) -> Result<Expr, Error> {
-    // The parser is generated code we do not control: a panic in it must
-    // not take the server down with it.
-    let parsed = std::panic::catch_unwind(|| parser::parse(query))
-        .map_err(|_| Error::BadData("parse error: the query could not be parsed".to_string()))?;
-    let expr = parsed.map_err(|e| Error::BadData(format!("parse error: {e}")))?;
+    // Before the parser: everything after it recurses over the tree.
+    crate::limits::check_nesting(query)?;
+    let expr = parse_unchecked(query)?;
     check_supported(&expr)?;
     Ok(expr)
 }
 
-/// Parses a `match[]` series selector.
+/// Parses a query as Prometheus 2.42 would, whether or not understudy
+/// evaluates everything in it (as `format_query` needs).
+pub(crate) fn parse_unchecked(query: &str) -> Result<Expr, Error> {
+    // The parser is generated code we do not control: a panic in it must
+    // not take the server down with it.
+    let parsed = std::panic::catch_unwind(|| parse_promql(query))
+        .map_err(|_| Error::BadData("parse error: the query could not be parsed".to_string()))?;
+    // Worded and placed as Prometheus 2.42 does: "L:C: parse error: …".
+    let expr = parsed.map_err(|e| Error::BadData(diagnose::describe(query, &e)))?;
+    diagnose::check(query).map_err(Error::BadData)?;
+    Ok(expr)
+}
+
+/// promql-parser, taught the functions of 2.42 it no longer knows.
+fn parse_promql(query: &str) -> Result<Expr, String> {
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    REGISTER.call_once(|| {
+        // holt_winters was renamed double_exponential_smoothing after 2.x;
+        // registered under its 2.42 name, it parses and prints as such.
+        let holt_winters = Function::new(
+            "holt_winters",
+            vec![ValueType::Matrix, ValueType::Scalar, ValueType::Scalar],
+            0,
+            ValueType::Vector,
+            false,
+        );
+        // Fails only on a clash with a built-in name, which it is not.
+        let _ = parser::register_extra_functions(vec![holt_winters]);
+    });
+    parser::parse(query)
+}
+
+/// Parses a `match[]` series selector. Errors read as 2.42's, without the
+/// `invalid parameter "match[]": ` its API puts before them.
 pub(crate) fn parse_series_selector(selector: &str) -> Result<Vec<Matcher>, Error> {
-    match parse_query(selector)? {
+    // 2.42 parses match[] with a grammar of its own: `rate(x[5m])` is
+    // `1:5: parse error: unexpected "("`, not an expression of a wrong kind.
+    diagnose::check_selector(selector).map_err(Error::BadData)?;
+    let expr = parse_query(selector).map_err(|e| match e {
+        // The API's own check, worded as the API words it.
+        Error::BadData(m)
+            if m.ends_with("vector selector must contain at least one non-empty matcher") =>
+        {
+            Error::BadData("match[] must contain at least one non-empty matcher".to_string())
+        }
+        e => e,
+    })?;
+    match expr {
         Expr::VectorSelector(vs) if vs.offset.is_none() && vs.at.is_none() => {
             selector_matchers(&vs)
         }
         _ => Err(Error::BadData(format!(
-            "invalid parameter \"match[]\": expected a series selector, got {selector:?}"
+            "parse error: expected a series selector, got {selector:?}"
         ))),
     }
 }
@@ -195,4 +248,59 @@ pub(crate) fn is_label_name(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holt_winters_parses_and_prints_under_its_2_42_name() {
+        let expr = parse_unchecked("holt_winters(x[5m], 0.3, 0.3)").expect("parses");
+        assert_eq!(expr.to_string(), "holt_winters(x[5m], 0.3, 0.3)");
+        // Its later name is not a 2.42 function.
+        assert_eq!(
+            parse_unchecked("double_exponential_smoothing(x[5m], 0.3, 0.3)"),
+            Err(Error::BadData(
+                "1:1: parse error: unknown function with name \"double_exponential_smoothing\""
+                    .to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn series_selectors_use_the_selector_grammar() {
+        let err = |s: &str| parse_series_selector(s).err();
+        assert_eq!(
+            err("rate(x[5m])"),
+            Some(Error::BadData(
+                "1:5: parse error: unexpected \"(\"".to_string()
+            ))
+        );
+        assert_eq!(
+            err("{}"),
+            Some(Error::BadData(
+                "match[] must contain at least one non-empty matcher".to_string()
+            ))
+        );
+        assert!(parse_series_selector("a:b{c=\"d\"}").is_ok());
+        assert!(parse_series_selector("sum").is_ok());
+    }
+
+    #[test]
+    fn parse_errors_carry_line_and_column() {
+        assert_eq!(
+            parse_unchecked("sum(rate(x[5m]) +"),
+            Err(Error::BadData(
+                "1:18: parse error: unclosed left parenthesis".to_string()
+            ))
+        );
+        assert_eq!(
+            parse_unchecked("x[5m:1m] offset"),
+            Err(Error::BadData(
+                "1:16: parse error: unexpected end of input in offset, expected duration"
+                    .to_string()
+            ))
+        );
+    }
 }

@@ -170,7 +170,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     receiver: Arc<Receiver>,
 ) -> Result<(), std::io::Error> {
-    axum::serve(listener, router(receiver)).await
+    understudy_serve::serve(listener, router(receiver)).await
 }
 
 async fn write(State(rx): State<Arc<Receiver>>, request: Request) -> Response {

@@ -9,9 +9,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as Json, json};
-use understudy_promql::{Error, Labels, Queryable, Value, parse_selector};
+use understudy_promql::{Engine, Error, Labels, Queryable, Value, check_nesting, parse_selector};
 
-use crate::format::{seconds, value};
+use crate::encode::query_success;
+use crate::format::value;
 use crate::params::{Params, duration, time};
 use crate::server::AppState;
 use crate::view::ReplayView;
@@ -52,6 +53,11 @@ fn engine_error(e: Error) -> Response {
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("query timed out in {m}"),
         ),
+        Error::Canceled(m) => error(
+            "canceled",
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("query was canceled in {m}"),
+        ),
     }
 }
 
@@ -61,30 +67,6 @@ fn labels_json(l: &Labels) -> Json {
             .map(|(k, v)| (k.clone(), Json::from(v.clone())))
             .collect::<Map<_, _>>(),
     )
-}
-
-fn point(t: i64, v: f64) -> Json {
-    json!([seconds(t), value(v)])
-}
-
-/// The `data` of a query answer.
-pub fn result_json(v: &Value) -> Json {
-    match v {
-        Value::Scalar { t, v } => json!({"resultType": "scalar", "result": point(*t, *v)}),
-        Value::String { t, v } => json!({"resultType": "string", "result": [seconds(*t), v]}),
-        Value::Vector(samples) => {
-            json!({"resultType": "vector", "result": samples.iter().map(|s| json!({
-            "metric": labels_json(&s.labels),
-            "value": point(s.t, s.v),
-        })).collect::<Vec<_>>()})
-        }
-        Value::Matrix(series) => {
-            json!({"resultType": "matrix", "result": series.iter().map(|s| json!({
-            "metric": labels_json(&s.labels),
-            "values": s.timestamps.iter().zip(&s.values).map(|(&t, &v)| point(t, v)).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>()})
-        }
-    }
 }
 
 /// A time parameter; the error is the `bad_data` message.
@@ -97,30 +79,59 @@ fn param_time(p: &Params, name: &str, default: i64) -> Result<i64, String> {
     }
 }
 
-/// Runs CPU-bound evaluation off the async workers.
-async fn evaluate<F>(state: &Arc<AppState>, f: F) -> Response
+/// Which endpoint asks: Prometheus 2.42 names the `query` parameter in
+/// the `bad_data` errors of instant queries, and not in range queries'.
+#[derive(Clone, Copy, PartialEq)]
+enum Endpoint {
+    Instant,
+    Range,
+}
+
+impl Endpoint {
+    fn error(self, e: Error) -> Response {
+        engine_error(match self {
+            Endpoint::Instant => query_param(e),
+            Endpoint::Range => e,
+        })
+    }
+}
+
+/// Evaluates on a query thread within the server's limits
+/// ([`crate::queries`]); the expression's nesting is checked first, here,
+/// as the recorded-answer lookup parses it too.
+async fn evaluate<F>(state: &Arc<AppState>, endpoint: Endpoint, query: String, f: F) -> Response
 where
-    F: FnOnce(&ReplayView<'_>, &understudy_promql::Engine) -> Result<Value, Error> + Send + 'static,
+    F: FnOnce(&ReplayView<'_>, &Engine, &str) -> Result<Value, Error> + Send + 'static,
 {
-    let state = Arc::clone(state);
+    if let Err(e) = check_nesting(&query) {
+        return endpoint.error(e);
+    }
     let map = state.mapping();
-    let joined = tokio::task::spawn_blocking(move || {
-        let view = ReplayView {
-            base: &state.storage,
-            map,
-            recorded: Some(&state.recorded),
-        };
-        f(&view, &state.engine)
-    })
-    .await;
-    match joined {
-        Ok(Ok(v)) => success(result_json(&v)),
-        Ok(Err(e)) => engine_error(e),
-        Err(_) => error(
-            "internal",
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "query evaluation failed",
-        ),
+    let shared = Arc::clone(state);
+    let answer = state
+        .queries
+        .run_holding(move |engine| {
+            let view = ReplayView {
+                base: &shared.storage,
+                map,
+                recorded: Some(&shared.recorded),
+            };
+            f(&view, engine, &query)
+        })
+        .await;
+    match answer {
+        Ok((v, slot)) => query_success(v, slot),
+        Err(e) => endpoint.error(e),
+    }
+}
+
+/// Parse errors name the parameter, as Prometheus' do.
+fn query_param(e: Error) -> Error {
+    match e {
+        Error::BadData(m) if !m.starts_with("invalid parameter") => {
+            Error::BadData(format!("invalid parameter \"query\": {m}"))
+        }
+        e => e,
     }
 }
 
@@ -131,19 +142,24 @@ pub async fn query(
 ) -> Response {
     let p = Params::parse(q.as_deref(), &body);
     let Some(query) = p.get("query").map(str::to_owned) else {
-        return bad_data("invalid parameter \"query\": parse error: no expression found in input");
+        return bad_data(
+            "invalid parameter \"query\": 1:1: parse error: no expression found in input",
+        );
     };
     let now = state.mapping().now_wall;
     let t = match param_time(&p, "time", now) {
         Ok(t) => t,
         Err(m) => return bad_data(m),
     };
-    evaluate(&state, move |view, engine| {
-        match view_recorded(view, &query) {
+    evaluate(
+        &state,
+        Endpoint::Instant,
+        query,
+        move |view, engine, query| match view_recorded(view, query) {
             Some(rec) => Ok(crate::recorded::instant(&rec, t, engine.lookback_ms)),
-            None => engine.instant(view, &query, t),
-        }
-    })
+            None => engine.instant(view, query, t),
+        },
+    )
     .await
 }
 
@@ -164,7 +180,7 @@ pub async fn query_range(
 ) -> Response {
     let p = Params::parse(q.as_deref(), &body);
     let Some(query) = p.get("query").map(str::to_owned) else {
-        return bad_data("invalid parameter \"query\": parse error: no expression found in input");
+        return bad_data("1:1: parse error: no expression found in input");
     };
     let (start, end) = match (p.get("start"), p.get("end")) {
         (Some(s), Some(e)) => match (time(s), time(e)) {
@@ -206,13 +222,16 @@ pub async fn query_range(
             "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
         );
     }
-    if (end - start) / step > MAX_POINTS {
+    if end.checked_sub(start).is_none_or(|d| d / step > MAX_POINTS) {
         return bad_data(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         );
     }
-    evaluate(&state, move |view, engine| {
-        match view_recorded(view, &query) {
+    evaluate(
+        &state,
+        Endpoint::Range,
+        query,
+        move |view, engine, query| match view_recorded(view, query) {
             Some(rec) => Ok(crate::recorded::range(
                 &rec,
                 start,
@@ -220,44 +239,61 @@ pub async fn query_range(
                 step,
                 engine.lookback_ms,
             )),
-            None => engine.range(view, &query, start, end, step),
-        }
-    })
+            None => engine.range(view, query, start, end, step),
+        },
+    )
     .await
 }
 
-/// The series `match[]` selects in `[start, end]` (all of the visible data
-/// by default); the error is the `bad_data` message.
-fn matching(state: &AppState, p: &Params, required: bool) -> Result<Vec<Labels>, String> {
-    let selectors = p.all("match[]");
+/// The label sets of the series `match[]` selects in `[start, end]` (all
+/// of the visible data by default), found on a query thread: a selector
+/// may ask about every series of the recording.
+async fn matching(
+    state: &Arc<AppState>,
+    p: &Params,
+    required: bool,
+    answer: impl FnOnce(&BTreeSet<Labels>) -> Json,
+) -> Response {
+    let selectors: Vec<String> = p.all("match[]").into_iter().map(str::to_owned).collect();
     if selectors.is_empty() && required {
-        return Err("no match[] parameter provided".into());
+        return bad_data("no match[] parameter provided");
     }
     let map = state.mapping();
-    let start = param_time(p, "start", i64::MIN / 2)?;
-    let end = param_time(p, "end", map.now_wall.max(map.display(map.position)))?;
-    let view = ReplayView {
-        base: &state.storage,
-        map,
-        recorded: None,
+    let (start, end) = match (
+        param_time(p, "start", i64::MIN / 2),
+        param_time(p, "end", map.now_wall.max(map.display(map.position))),
+    ) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(m), _) | (_, Err(m)) => return bad_data(m),
     };
-    let mut out: BTreeSet<Labels> = BTreeSet::new();
-    let all = [String::from("{__name__=~\".+\"}")];
-    let selectors: Vec<&str> = if selectors.is_empty() {
-        all.iter().map(String::as_str).collect()
-    } else {
-        selectors
-    };
-    for sel in selectors {
-        let matchers =
-            parse_selector(sel).map_err(|e| format!("invalid parameter \"match[]\": {e}"))?;
-        out.extend(
-            view.select(&matchers, start, end)
-                .into_iter()
-                .map(|s| s.labels),
-        );
+    let shared = Arc::clone(state);
+    let found = state
+        .queries
+        .run(move |_| {
+            let view = ReplayView {
+                base: &shared.storage,
+                map,
+                recorded: None,
+            };
+            let all = [String::from("{__name__=~\".+\"}")];
+            let selectors = if selectors.is_empty() {
+                &all[..]
+            } else {
+                &selectors[..]
+            };
+            let mut out: BTreeSet<Labels> = BTreeSet::new();
+            for sel in selectors {
+                let matchers = parse_selector(sel)
+                    .map_err(|e| Error::BadData(format!("invalid parameter \"match[]\": {e}")))?;
+                out.extend(view.labels(&matchers, start, end));
+            }
+            Ok(out)
+        })
+        .await;
+    match found {
+        Ok(set) => success(answer(&set)),
+        Err(e) => engine_error(e),
     }
-    Ok(out.into_iter().collect())
 }
 
 pub async fn series(
@@ -266,10 +302,10 @@ pub async fn series(
     body: Bytes,
 ) -> Response {
     let p = Params::parse(q.as_deref(), &body);
-    match matching(&state, &p, true) {
-        Ok(list) => success(Json::Array(list.iter().map(labels_json).collect())),
-        Err(m) => bad_data(m),
-    }
+    matching(&state, &p, true, |set| {
+        Json::Array(set.iter().map(labels_json).collect())
+    })
+    .await
 }
 
 pub async fn labels(
@@ -278,16 +314,14 @@ pub async fn labels(
     body: Bytes,
 ) -> Response {
     let p = Params::parse(q.as_deref(), &body);
-    match matching(&state, &p, false) {
-        Ok(list) => {
-            let names: BTreeSet<&str> = list
-                .iter()
-                .flat_map(|l| l.0.iter().map(|(k, _)| k.as_str()))
-                .collect();
-            success(json!(names))
-        }
-        Err(m) => bad_data(m),
-    }
+    matching(&state, &p, false, |set| {
+        let names: BTreeSet<&str> = set
+            .iter()
+            .flat_map(|l| l.0.iter().map(|(k, _)| k.as_str()))
+            .collect();
+        json!(names)
+    })
+    .await
 }
 
 pub async fn label_values(
@@ -300,13 +334,11 @@ pub async fn label_values(
     if !valid_label_name(&name) {
         return bad_data(format!("invalid label name: \"{name}\""));
     }
-    match matching(&state, &p, false) {
-        Ok(list) => {
-            let values: BTreeSet<&str> = list.iter().filter_map(|l| l.get(&name)).collect();
-            success(json!(values))
-        }
-        Err(m) => bad_data(m),
-    }
+    matching(&state, &p, false, move |set| {
+        let values: BTreeSet<&str> = set.iter().filter_map(|l| l.get(&name)).collect();
+        json!(values)
+    })
+    .await
 }
 
 fn valid_label_name(s: &str) -> bool {
@@ -339,12 +371,21 @@ pub async fn rules() -> Response {
     success(json!({"groups": []}))
 }
 
-pub async fn format_query(RawQuery(q): RawQuery, body: Bytes) -> Response {
+pub async fn format_query(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
     let p = Params::parse(q.as_deref(), &body);
-    let query = p.get("query").unwrap_or("");
-    match promql_parser::parser::parse(query) {
-        Ok(expr) => success(Json::from(expr.to_string())),
-        Err(e) => bad_data(format!("invalid parameter \"query\": {e}")),
+    let query = p.get("query").unwrap_or("").to_owned();
+    // Printing recurses over the tree: on a query thread, like evaluation.
+    match state
+        .queries
+        .run(move |_| understudy_promql::format_query(&query))
+        .await
+    {
+        Ok(text) => success(Json::from(text)),
+        Err(e) => engine_error(query_param(e)),
     }
 }
 
@@ -359,7 +400,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     };
     let all = parse_selector("{__name__=~\".+\"}").unwrap_or_default();
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for s in view.select(&all, now - state.engine.lookback_ms, now) {
+    for s in view.select(&all, now - state.queries.engine().lookback_ms, now) {
         let Some(&v) = s.values.last() else { continue };
         if v.to_bits() == 0x7ff0_0000_0000_0002 {
             continue;

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The fastest replay: a 15-minute run in under a second. Faster would
+/// only push clock arithmetic towards overflow.
+pub const MAX_SPEED: f64 = 1000.0;
+
 /// The recording's span and how replay walks through it.
 #[derive(Debug, Clone)]
 pub struct ClockOptions {
@@ -33,6 +37,10 @@ pub struct Clock {
     anchor_pos: i64,
     speed: f64,
     paused: bool,
+    /// Seeks and loops so far: the Kubernetes API tells a jump from play by
+    /// this count, as positions alone cannot (a jump forward looks like
+    /// fast play).
+    jumps: u64,
 }
 
 /// How recording times appear at one moment.
@@ -55,7 +63,10 @@ impl Mapping {
         if self.no_shift {
             return r;
         }
-        self.anchor_wall + ((r - self.anchor_pos) as f64 / self.speed).round() as i64
+        // Saturating: a hostile time or speed must not overflow (f64 → i64
+        // casts saturate already).
+        self.anchor_wall
+            .saturating_add((r.saturating_sub(self.anchor_pos) as f64 / self.speed).round() as i64)
     }
 
     /// The recording time shown at display time `d`.
@@ -63,7 +74,8 @@ impl Mapping {
         if self.no_shift {
             return d;
         }
-        self.anchor_pos + ((d - self.anchor_wall) as f64 * self.speed).round() as i64
+        self.anchor_pos
+            .saturating_add((d.saturating_sub(self.anchor_wall) as f64 * self.speed).round() as i64)
     }
 }
 
@@ -85,17 +97,21 @@ pub struct Status {
 
 impl Clock {
     pub fn new(opts: ClockOptions, now_wall: i64) -> Clock {
-        let start = (opts.rec_start + opts.start_at_ms.max(0)).min(opts.rec_end);
+        let start = opts
+            .rec_start
+            .saturating_add(opts.start_at_ms.max(0))
+            .min(opts.rec_end);
         Clock {
             anchor_wall: now_wall,
             anchor_instant: Instant::now(),
             anchor_pos: start,
-            speed: if opts.speed > 0.0 && opts.speed.is_finite() {
+            speed: if opts.speed > 0.0 && opts.speed <= MAX_SPEED {
                 opts.speed
             } else {
                 1.0
             },
             paused: false,
+            jumps: 0,
             opts,
         }
     }
@@ -130,7 +146,9 @@ impl Clock {
                 now_wall,
             };
         }
-        let mut position = self.anchor_pos + (elapsed as f64 * self.speed) as i64;
+        let mut position = self
+            .anchor_pos
+            .saturating_add((elapsed as f64 * self.speed) as i64);
         if position > self.opts.rec_end {
             if self.opts.looping && self.opts.rec_end > self.opts.rec_start {
                 let len = self.opts.rec_end - self.opts.rec_start;
@@ -141,6 +159,7 @@ impl Clock {
                 self.anchor_instant = Instant::now() - Duration::from_millis(back as u64);
                 self.anchor_wall = now_wall - back;
                 self.anchor_pos = self.opts.rec_start;
+                self.jumps += 1;
                 position = wrapped;
             } else {
                 position = self.opts.rec_end;
@@ -178,6 +197,14 @@ impl Clock {
     pub fn seek(&mut self, offset_ms: i64) {
         self.reanchor();
         self.anchor_pos = (self.opts.rec_start + offset_ms.max(0)).min(self.opts.rec_end);
+        self.jumps += 1;
+    }
+
+    /// How many times the position has jumped (seeks, skips, a loop
+    /// starting over) rather than played on; read after [`Clock::mapping`],
+    /// which may start a loop over.
+    pub fn jumps(&self) -> u64 {
+        self.jumps
     }
 
     /// Moves by `delta_ms` of recording time.
@@ -187,7 +214,7 @@ impl Clock {
     }
 
     pub fn set_speed(&mut self, speed: f64) {
-        if speed > 0.0 && speed.is_finite() {
+        if speed > 0.0 && speed <= MAX_SPEED {
             self.reanchor();
             self.speed = speed;
         }
@@ -268,8 +295,10 @@ mod tests {
         c.set_speed(2.0);
         tokio::time::advance(Duration::from_secs(10)).await;
         assert_eq!(c.mapping().position, 1_320_000, "twice as fast");
+        assert_eq!(c.jumps(), 0, "speed is no jump");
         c.skip(-30_000);
         assert_eq!(c.mapping().position, 1_290_000);
+        assert_eq!(c.jumps(), 1);
         c.seek(10_000_000);
         assert_eq!(c.mapping().position, 1_900_000, "clamped to the end");
         tokio::time::advance(Duration::from_secs(10)).await;
@@ -296,6 +325,7 @@ mod tests {
             1_010_000,
             "10 s past the end is 10 s into the next loop"
         );
+        assert_eq!(c.jumps(), 1, "starting over is a jump back");
     }
 
     #[tokio::test(start_paused = true)]

@@ -36,18 +36,6 @@ pub fn value(v: f64) -> String {
     format!("{v}")
 }
 
-/// A timestamp in seconds as a JSON number: `60`, `1795648515.5`.
-pub fn seconds(ms: i64) -> serde_json::Value {
-    if ms % 1000 == 0 {
-        serde_json::Value::from(ms / 1000)
-    } else {
-        // Three decimals at most, exactly representable enough for JSON readers.
-        let text = format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
-        let text = text.trim_end_matches('0');
-        serde_json::from_str(text).unwrap_or(serde_json::Value::from(ms as f64 / 1000.0))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,13 +57,5 @@ mod tests {
         assert_eq!(value(1e20), "100000000000000000000");
         assert_eq!(value(-3.5e-300), "-3.5e-300");
         assert_eq!(value(1795648515.5), "1795648515.5");
-    }
-
-    #[test]
-    fn timestamps_are_seconds_with_milliseconds() {
-        assert_eq!(seconds(60_000).to_string(), "60");
-        assert_eq!(seconds(1_795_648_515_500).to_string(), "1795648515.5");
-        assert_eq!(seconds(1_795_648_515_001).to_string(), "1795648515.001");
-        assert_eq!(seconds(4_000).to_string(), "4");
     }
 }

@@ -20,11 +20,14 @@
 mod api;
 pub mod clock;
 pub mod dashboard;
+mod encode;
 mod format;
 pub mod kube;
 mod params;
+pub mod queries;
 pub mod recorded;
 pub mod server;
 pub mod view;
 
+pub use queries::QueryLimits;
 pub use server::{AppState, Loaded, ReplayOptions, load, router, state};

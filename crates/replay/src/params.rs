@@ -9,7 +9,10 @@ pub struct Params(Vec<(String, String)>);
 impl Params {
     pub fn parse(query: Option<&str>, body: &[u8]) -> Params {
         let mut out = Vec::new();
-        for part in [query.unwrap_or(""), std::str::from_utf8(body).unwrap_or("")] {
+        // Go reads a form as bytes: one byte that is not UTF-8 spoils only
+        // its own value, not the whole body.
+        let body = String::from_utf8_lossy(body);
+        for part in [query.unwrap_or(""), &body] {
             for pair in part.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                 out.push((decode(k), decode(v)));
@@ -80,13 +83,19 @@ fn humantime_rfc3339(s: &str) -> Option<i64> {
     }
 }
 
-/// `15`, `0.5`, `1m30s` → ms.
+/// The longest duration: Prometheus' are Go's `time.Duration`, int64
+/// nanoseconds (292 years). It also keeps a seek offset plus the
+/// recording's start within i64 milliseconds.
+const MAX_DURATION_MS: i64 = i64::MAX / 1_000_000;
+
+/// `15`, `0.5`, `1m30s` → ms, at most [`MAX_DURATION_MS`] either way.
 pub fn duration(s: &str) -> Option<i64> {
     if let Ok(f) = s.parse::<f64>() {
-        if !f.is_finite() || f.abs() > 9.2e15 {
+        let ms = (f * 1000.0).round();
+        if !ms.is_finite() || ms.abs() > MAX_DURATION_MS as f64 {
             return None;
         }
-        return Some((f * 1000.0).round() as i64);
+        return Some(ms as i64);
     }
     // Prometheus durations: y, w, d, h, m, s, ms, in that order.
     let mut total: i64 = 0;
@@ -118,7 +127,7 @@ pub fn duration(s: &str) -> Option<i64> {
         total = total.checked_add(n.checked_mul(ms)?)?;
         rest = &rest[unit.len()..];
     }
-    Some(total)
+    (total <= MAX_DURATION_MS).then_some(total)
 }
 
 #[cfg(test)]
@@ -138,6 +147,13 @@ mod tests {
     }
 
     #[test]
+    fn issue_16_a_form_body_with_a_byte_that_is_not_utf8_keeps_its_other_parameters() {
+        let p = Params::parse(None, b"query=1%2B1&x=\xff&time=4");
+        assert_eq!(p.get("query"), Some("1+1"));
+        assert_eq!(p.get("time"), Some("4"));
+    }
+
+    #[test]
     fn times_and_durations_like_prometheus() {
         assert_eq!(time("4"), Some(4_000));
         assert_eq!(time("1795648515.5"), Some(1_795_648_515_500));
@@ -147,5 +163,15 @@ mod tests {
         assert_eq!(duration("1h30m"), Some(5_400_000));
         assert_eq!(duration("250ms"), Some(250));
         assert_eq!(duration("5x"), None);
+    }
+
+    #[test]
+    fn issue_16_durations_end_where_go_durations_end() {
+        assert_eq!(duration("292y"), Some(292 * 31_536_000_000));
+        assert_eq!(duration("293y"), None);
+        assert_eq!(duration("9223372036854775807ms"), None);
+        assert_eq!(duration("9.2e9"), Some(9_200_000_000_000));
+        assert_eq!(duration("9.3e9"), None);
+        assert_eq!(duration("-9.3e9"), None);
     }
 }

@@ -23,10 +23,10 @@ pub struct Recorded {
 /// One spelling per expression: `sum by(pod)(x)` and `sum by (pod) (x)` are
 /// the same query.
 fn normalize(query: &str) -> String {
-    match promql_parser::parser::parse(query) {
-        Ok(expr) => expr.to_string(),
-        Err(_) => query.trim().to_owned(),
-    }
+    // understudy_promql's printer, not the parser's: it refuses nesting the
+    // stack cannot hold, and a panic in the generated parser (`a[11e308]`,
+    // issue 16) is an error there, not the end of the query thread.
+    understudy_promql::format_query(query).unwrap_or_else(|_| query.trim().to_owned())
 }
 
 impl Recorded {

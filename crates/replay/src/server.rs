@@ -13,9 +13,10 @@ use understudy_promql::{Engine, Labels, MemStorage, Series};
 use understudy_store::Recording;
 
 use crate::api;
-use crate::clock::{Clock, ClockOptions, Mapping, Status};
+use crate::clock::{Clock, ClockOptions, MAX_SPEED, Mapping, Status};
 use crate::kube::timeline::Timeline;
 use crate::params::{Params, duration};
+use crate::queries::{Queries, QueryLimits};
 use crate::recorded::Recorded;
 
 /// What the handlers share.
@@ -25,7 +26,8 @@ pub struct AppState {
     /// Query results recorded live, served for exactly their expression.
     pub recorded: Recorded,
     pub clock: Mutex<Clock>,
-    pub engine: Engine,
+    /// Where PromQL queries run, within their limits.
+    pub queries: Queries,
     /// The recording's objects, for the Kubernetes API.
     pub objects: Timeline,
 }
@@ -50,6 +52,8 @@ pub struct ReplayOptions {
     pub speed: f64,
     pub looping: bool,
     pub no_shift: bool,
+    /// Timeout, concurrency and samples of PromQL queries.
+    pub limits: QueryLimits,
 }
 
 /// A recording loaded for replay, and its span.
@@ -124,7 +128,7 @@ pub fn state(loaded: Loaded, opts: &ReplayOptions, now_wall: i64) -> Arc<AppStat
         storage: loaded.storage,
         recorded: loaded.recorded,
         clock: Mutex::new(clock),
-        engine: Engine::default(),
+        queries: Queries::new(opts.limits.clone(), Engine::default()),
         objects: loaded.objects,
     })
 }
@@ -212,7 +216,7 @@ async fn speed(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Res
     match p
         .get("value")
         .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| *v > 0.0 && v.is_finite())
+        .filter(|v| *v > 0.0 && *v <= MAX_SPEED)
     {
         Some(v) => status_response(state.with_clock(|c| {
             c.set_speed(v);
@@ -221,7 +225,9 @@ async fn speed(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Res
         None => api::error(
             "bad_data",
             axum::http::StatusCode::BAD_REQUEST,
-            "invalid parameter \"value\": give a positive speed, e.g. value=2",
+            &format!(
+                "invalid parameter \"value\": give a speed above 0 and at most {MAX_SPEED}, e.g. value=2"
+            ),
         ),
     }
 }

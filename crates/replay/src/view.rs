@@ -2,7 +2,7 @@
 //! time and cut at the replay position, so nothing from the future leaks
 //! into any endpoint.
 
-use understudy_promql::{Matcher, MemStorage, Queryable, Series};
+use understudy_promql::{Labels, Matcher, MemStorage, Queryable, Series};
 
 use crate::clock::Mapping;
 
@@ -14,18 +14,43 @@ pub struct ReplayView<'a> {
     pub recorded: Option<&'a crate::recorded::Recorded>,
 }
 
-impl Queryable for ReplayView<'_> {
-    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
-        // One millisecond of slack either way for the rounding of the mapping.
+impl ReplayView<'_> {
+    /// The label sets of the series with a visible sample in `[mint, maxt]`,
+    /// found without copying samples: the series and label endpoints need
+    /// only labels, and may ask about every series of the recording.
+    pub fn labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
+        self.base
+            .matching(matchers)
+            .filter(|s| {
+                let ts = &s.timestamps[..s.timestamps.len().min(s.values.len())];
+                // Display time grows with recording time: the first sample
+                // shown at or after `mint` decides.
+                let first = ts.partition_point(|&r| self.map.display(r) < mint);
+                ts.get(first)
+                    .is_some_and(|&r| r <= self.map.position && self.map.display(r) <= maxt)
+            })
+            .map(|s| s.labels.clone())
+            .collect()
+    }
+
+    /// The recording times that can show in `[mint, maxt]`, with one
+    /// millisecond of slack either way for the rounding of the mapping.
+    fn recording_window(&self, mint: i64, maxt: i64) -> Option<(i64, i64)> {
         let rmin = self.map.recording(mint).saturating_sub(1);
         let rmax = self
             .map
             .recording(maxt)
             .saturating_add(1)
             .min(self.map.position);
-        if rmax < rmin {
+        (rmin <= rmax).then_some((rmin, rmax))
+    }
+}
+
+impl Queryable for ReplayView<'_> {
+    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
+        let Some((rmin, rmax)) = self.recording_window(mint, maxt) else {
             return Vec::new();
-        }
+        };
         self.base
             .select(matchers, rmin, rmax)
             .into_iter()
@@ -45,5 +70,10 @@ impl Queryable for ReplayView<'_> {
                 (keep > 0).then_some(s)
             })
             .collect()
+    }
+
+    fn count(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> usize {
+        self.recording_window(mint, maxt)
+            .map_or(0, |(rmin, rmax)| self.base.count(matchers, rmin, rmax))
     }
 }

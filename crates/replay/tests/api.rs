@@ -46,6 +46,7 @@ fn shifted() -> ReplayOptions {
         speed: 1.0,
         looping: false,
         no_shift: false,
+        limits: understudy_replay::QueryLimits::default(),
     }
 }
 
@@ -233,4 +234,51 @@ fn bad_parameters_get_prometheus_errors() {
         assert_eq!(v["errorType"], "bad_data");
         assert_eq!(v["error"].as_str(), Some(want), "{path}");
     }
+}
+
+/// Issue 16: the limits of a query answer with Prometheus' errors over HTTP.
+#[test]
+fn issue_16_query_limits_answer_with_prometheus_errors() {
+    let s = serve(ReplayOptions {
+        limits: understudy_replay::QueryLimits {
+            max_samples: 100,
+            ..understudy_replay::QueryLimits::default()
+        },
+        ..no_shift()
+    });
+    let (code, v) = json(
+        &s,
+        "/api/v1/query?query=count_over_time(jetstream_consumer_num_pending[1h])&time=1761586500",
+    );
+    assert_eq!(code, 422, "{v}");
+    assert_eq!(v["errorType"], "execution");
+    assert_eq!(
+        v["error"],
+        "query processing would load too many samples into memory in query execution"
+    );
+    // As the issue sent it: a form POST of 100,000 nested parentheses.
+    let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    let mut c = TcpStream::connect(&s.addr).expect("connect");
+    let body = format!("query={deep}");
+    write!(
+        c,
+        "POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut resp = String::new();
+    c.read_to_string(&mut resp).expect("read");
+    let code: u16 = resp[9..12].parse().expect("status");
+    let v: Value =
+        serde_json::from_str(resp.split_once("\r\n\r\n").expect("body").1).expect("json");
+    assert_eq!(code, 400, "{v}");
+    assert_eq!(v["errorType"], "bad_data");
+    let message = v["error"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("invalid parameter \"query\": ") && message.contains("2000"),
+        "{message}"
+    );
+    // And the server still answers.
+    let (code, v) = json(&s, "/api/v1/query?query=1%2B1&time=4");
+    assert_eq!((code, &v["data"]["result"][1]), (200, &Value::from("2")));
 }

@@ -175,6 +175,7 @@ fn grafana_save_and_test_gets_scalar_two() {
         &bundled("conflict"),
         understudy_replay::ReplayOptions {
             no_shift: false,
+            limits: understudy_replay::QueryLimits::default(),
             ..no_shift()
         },
     );

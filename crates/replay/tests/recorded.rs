@@ -47,6 +47,7 @@ fn recorded_answers_are_served_for_their_expression() {
             speed: 1.0,
             looping: false,
             no_shift: true,
+            limits: understudy_replay::QueryLimits::default(),
         },
         0,
     );

@@ -32,4 +32,4 @@ mod workload;
 
 pub use manifests::{Autoscaler, ScaledObject, Trigger};
 pub use scenario::{BUNDLED, Scenario, ScenarioError, ScenarioFile};
-pub use sim::{Options, Summary, simulate};
+pub use sim::{Options, Summary, simulate, simulate_until};

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 use understudy_store::{
@@ -47,6 +48,8 @@ pub struct Summary {
     pub pods_created: u64,
     pub samples: u64,
     pub objects: u64,
+    /// Stopped before the end (Ctrl-C); `simulated_ms` is how far it got.
+    pub interrupted: bool,
 }
 
 /// One HPA at work: the user's, or the one KEDA made.
@@ -124,6 +127,18 @@ fn uuid(rng: &mut Rng) -> String {
 /// Runs `scenario` and writes the recording into `out` (which must not hold
 /// one yet). Same scenario and seed, same bytes.
 pub fn simulate(scenario: &Scenario, opts: &Options, out: &Path) -> Result<Summary, StoreError> {
+    simulate_until(scenario, opts, out, &AtomicBool::new(false))
+}
+
+/// [`simulate`], ending early once `stop` is set (Ctrl-C): the recording is
+/// then closed at the simulated time reached, as a recorder closes on a
+/// signal, and the summary says `interrupted`.
+pub fn simulate_until(
+    scenario: &Scenario,
+    opts: &Options,
+    out: &Path,
+    stop: &AtomicBool,
+) -> Result<Summary, StoreError> {
     let file = &scenario.file;
     let start = scenario.start_ms;
     let duration = opts.duration_ms.unwrap_or(file.duration.as_millis() as i64);
@@ -256,6 +271,7 @@ pub fn simulate(scenario: &Scenario, opts: &Options, out: &Path) -> Result<Summa
 
     let steps = duration / CFS_PERIOD_MS;
     let wall = std::time::Instant::now();
+    let mut end = duration;
     for step in 0..=steps {
         let t = step * CFS_PERIOD_MS;
         if opts.realtime && t % 1000 == 0 {
@@ -264,8 +280,13 @@ pub fn simulate(scenario: &Scenario, opts: &Options, out: &Path) -> Result<Summa
             o.sync(start + t)?;
             let due = std::time::Duration::from_millis(t as u64);
             if let Some(wait) = due.checked_sub(wall.elapsed()) {
-                std::thread::sleep(wait);
+                pause(wait, stop);
             }
+        }
+        if stop.load(Ordering::Relaxed) {
+            end = t;
+            summary.interrupted = true;
+            break;
         }
         let at = start + t;
         let nats_down = faults.iter().any(|f| match f {
@@ -505,10 +526,11 @@ pub fn simulate(scenario: &Scenario, opts: &Options, out: &Path) -> Result<Summa
             o.seal(at)?;
         }
     }
+    summary.simulated_ms = end;
     summary.published = queue.published();
     summary.acked = queue.acked;
     summary.redeliveries = queue.redeliveries;
-    let manifest: Manifest = o.close(start + duration)?;
+    let manifest: Manifest = o.close(start + end)?;
     let _ = Arc::<()>::default;
     summary.samples = manifest
         .segments
@@ -525,6 +547,19 @@ pub fn simulate(scenario: &Scenario, opts: &Options, out: &Path) -> Result<Summa
         .map(|f| f.rows)
         .sum();
     Ok(summary)
+}
+
+/// Sleeps for `d`, or less once `stop` is set: a realtime run answers
+/// Ctrl-C within a tenth of a second, not at the next simulated second.
+fn pause(d: std::time::Duration, stop: &AtomicBool) {
+    let until = std::time::Instant::now() + d;
+    while !stop.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(100)));
+    }
 }
 
 /// The scale target's pods as the HPA lists them, with one metric value each.

@@ -6,7 +6,11 @@
 //!   to a journal (durable at each flush), and to an in-memory segment that is
 //!   sealed into Parquet files every few minutes and on close.
 //! - [`repair`] turns the journal of a killed recorder into a sealed segment;
-//!   opening a writer on the directory does the same.
+//!   opening a writer on the directory does the same. Until then
+//!   [`check_sealed`] tells readers that part of the recording is missing.
+//! - [`append_segment`] adds derived data (a KPI plugin's outputs) to a
+//!   finished recording, refusing or replacing what the same source added
+//!   before.
 //! - [`Recording`] reads sealed segments: series, samples of a time range
 //!   (merged per series, or as raw Arrow batches), objects.
 //! - [`export`] writes OpenMetrics (for `promtool tsdb create-blocks-from
@@ -52,13 +56,13 @@ mod segment;
 mod tables;
 mod writer;
 
-pub use append::append_segment;
+pub use append::{Appended, Existing, append_segment};
 pub use error::{Result, StoreError};
 pub use journal::JOURNAL_FILE;
 pub use manifest::{
     FORMAT_MAJOR, FORMAT_MINOR, MANIFEST_FILE, Manifest, Segment, SegmentFile, Session, SourceInfo,
     TOOL_VERSION, Tool,
 };
-pub use reader::{JournalState, Recording, SeriesInfo, SeriesSamples};
+pub use reader::{JournalState, Recording, SeriesInfo, SeriesSamples, check_sealed};
 pub use recover::{RecoveryReport, repair};
 pub use writer::{LOCK_FILE, RecordingMeta, RecordingWriter, WriterOptions, WriterStats};

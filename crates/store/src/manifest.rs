@@ -100,6 +100,12 @@ pub struct Segment {
     pub min_time_ms: Option<i64>,
     pub max_time_ms: Option<i64>,
     pub files: Vec<SegmentFile>,
+    /// The source whose derived data the segment holds (`plugin:flapping`),
+    /// for segments added to a finished recording by
+    /// [`append_segment`](crate::append_segment); absent on segments a
+    /// recorder sealed. Lets a later run replace that source's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// Fields written by a newer minor version, kept on rewrite.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,

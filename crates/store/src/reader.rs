@@ -32,6 +32,33 @@ pub struct JournalState {
     pub in_use: bool,
 }
 
+/// The journal in `dir`, if there is one, and whether a process holds the
+/// recording's lock.
+fn journal_state(dir: &Path) -> Option<JournalState> {
+    let m = std::fs::metadata(dir.join(JOURNAL_FILE)).ok()?;
+    Some(JournalState {
+        bytes: m.len(),
+        in_use: try_lock(&dir.join(LOCK_FILE))
+            .map(|l| l.is_none())
+            .unwrap_or(false),
+    })
+}
+
+/// For readers that take a recording as finished (replay, analysis,
+/// export): [`StoreError::Unsealed`] when a killed recorder left data in the
+/// journal, which would otherwise read as a silently shorter (or empty)
+/// recording. A running recorder's journal is returned, not refused: what
+/// it has sealed so far is a consistent recording.
+pub fn check_sealed(dir: &Path) -> Result<Option<JournalState>> {
+    match journal_state(dir) {
+        Some(j) if !j.in_use => Err(StoreError::Unsealed {
+            path: dir.to_owned(),
+            bytes: j.bytes,
+        }),
+        other => Ok(other),
+    }
+}
+
 /// A series and how much of it a recording holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesInfo {
@@ -69,20 +96,10 @@ impl Recording {
                 ));
             }
         }
-        let journal_path = dir.join(JOURNAL_FILE);
-        let journal = match std::fs::metadata(&journal_path) {
-            Ok(m) => Some(JournalState {
-                bytes: m.len(),
-                in_use: try_lock(&dir.join(LOCK_FILE))
-                    .map(|l| l.is_none())
-                    .unwrap_or(false),
-            }),
-            Err(_) => None,
-        };
         Ok(Recording {
             dir: dir.to_owned(),
             manifest,
-            journal,
+            journal: journal_state(dir),
         })
     }
 

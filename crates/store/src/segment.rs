@@ -185,6 +185,7 @@ impl SegmentBuffer {
             min_time_ms: span.min,
             max_time_ms: span.max,
             files,
+            source: None,
             extra: Default::default(),
         });
         Ok(Sealed { segment, new_refs })

@@ -1,7 +1,7 @@
 //! Decoding the Parquet tables of sealed segments, shared by the reader,
 //! the writer (which needs the series already recorded) and recovery.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -174,6 +174,32 @@ fn series_rows(batch: &RecordBatch, path: &Path) -> Result<Vec<(u32, Series)>> {
             ));
         }
         out.push((refs.value(row), series));
+    }
+    Ok(out)
+}
+
+/// The refs a segment's `series` table defines (the series that first
+/// appeared in it).
+pub(crate) fn defined_refs(dir: &Path, seg: &Segment) -> Result<Vec<u32>> {
+    let Some(f) = table(seg, "series") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for batch in read_table(dir, f, schema::series())? {
+        let col = batch.column_by_name("series_ref").expect("schema checked");
+        out.extend_from_slice(col.as_primitive::<UInt32Type>().values());
+    }
+    Ok(out)
+}
+
+/// The refs a segment's `samples` table uses.
+pub(crate) fn used_refs(dir: &Path, seg: &Segment) -> Result<HashSet<u32>> {
+    let Some(f) = table(seg, "samples") else {
+        return Ok(HashSet::new());
+    };
+    let mut out = HashSet::new();
+    for batch in read_table(dir, f, schema::samples())? {
+        out.extend(sample_columns(&batch).0.iter().copied());
     }
     Ok(out)
 }

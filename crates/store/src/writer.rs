@@ -59,6 +59,68 @@ pub struct WriterStats {
     pub last_flush_ms: Option<i64>,
 }
 
+/// What [`RecordingWriter::open`] found before touching anything, so that a
+/// failed open can put it back.
+#[derive(Debug)]
+struct Undo {
+    dir: PathBuf,
+    /// Directories `create_dir` is about to create, `dir` first.
+    created: Vec<PathBuf>,
+    /// Entries `dir` held before (empty when it did not exist).
+    before: Vec<std::ffi::OsString>,
+    /// `dir` held a recording: what recovery did to it stays, only the
+    /// lock file (when new) goes.
+    recording: bool,
+}
+
+impl Undo {
+    fn before(dir: &Path) -> Undo {
+        let created = dir
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .take_while(|a| !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        let before = std::fs::read_dir(dir)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        Undo {
+            dir: dir.to_owned(),
+            created,
+            recording: dir.join(crate::MANIFEST_FILE).exists(),
+            before,
+        }
+    }
+
+    /// Best effort: the error that made the open fail is what the caller
+    /// needs to see, not a second one from cleaning up.
+    fn run(&self) {
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if self.before.contains(&name) || (self.recording && name != LOCK_FILE) {
+                    continue;
+                }
+                let path = e.path();
+                let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
+        self.run_unlocked();
+    }
+
+    /// Removes the directories this open created, innermost first, each
+    /// only if empty: another process may be using them by now.
+    fn run_unlocked(&self) {
+        for d in &self.created {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
 /// Appends timeline batches to a recording directory.
 ///
 /// Every batch goes to the journal (durable at the next [`flush`]) and to an
@@ -91,14 +153,61 @@ impl RecordingWriter {
     /// Creates a recording in `dir`, or continues the one there: an unclean
     /// earlier session is recovered first, and the time the recorder was not
     /// running becomes a gap.
+    ///
+    /// An open that fails leaves the file system as it found it: a directory
+    /// it created is removed, and an existing directory keeps exactly the
+    /// entries it had (a recording it continues keeps what recovery did).
     pub fn open(
         dir: &Path,
         meta: RecordingMeta,
         opts: WriterOptions,
         now_ms: i64,
     ) -> Result<(RecordingWriter, Option<RecoveryReport>)> {
-        create_dir(dir)?;
-        let lock = lock(dir)?;
+        let undo = Undo::before(dir);
+        // Without the lock, another process may be in the directory: then
+        // only directories created here may go, and only if empty.
+        create_dir(dir).inspect_err(|_| undo.run_unlocked())?;
+        let lock = lock(dir).inspect_err(|_| undo.run_unlocked())?;
+        match Self::open_locked(dir, meta, now_ms) {
+            Ok((manifest, report, refs, seq, journal)) => {
+                let writer = RecordingWriter {
+                    dir: dir.to_owned(),
+                    _lock: lock,
+                    manifest,
+                    journal,
+                    buffer: SegmentBuffer::default(),
+                    refs,
+                    seq,
+                    segment_started_ms: now_ms,
+                    opts,
+                    stats: WriterStats::default(),
+                    journal_base: 0,
+                    journal_stale: false,
+                };
+                Ok((writer, report))
+            }
+            Err(e) => {
+                // Still holding the lock: nobody else can be writing here.
+                undo.run();
+                drop(lock);
+                Err(e)
+            }
+        }
+    }
+
+    /// [`open`](Self::open) with the lock held: the manifest with a new
+    /// session, the series refs, the segment number and a fresh journal.
+    fn open_locked(
+        dir: &Path,
+        meta: RecordingMeta,
+        now_ms: i64,
+    ) -> Result<(
+        Manifest,
+        Option<RecoveryReport>,
+        SeriesRefs,
+        u64,
+        JournalWriter,
+    )> {
         let (mut manifest, report) = match Manifest::load(dir) {
             Ok(mut m) => {
                 let report = recover_locked(dir, &mut m)?;
@@ -160,21 +269,7 @@ impl RecordingWriter {
         let refs = SeriesIndex::load(dir, &manifest)?.refs();
         let seq = manifest.next_seq();
         let journal = JournalWriter::create(dir, seq, now_ms, |_| {})?;
-        let writer = RecordingWriter {
-            dir: dir.to_owned(),
-            _lock: lock,
-            manifest,
-            journal,
-            buffer: SegmentBuffer::default(),
-            refs,
-            seq,
-            segment_started_ms: now_ms,
-            opts,
-            stats: WriterStats::default(),
-            journal_base: 0,
-            journal_stale: false,
-        };
-        Ok((writer, report))
+        Ok((manifest, report, refs, seq, journal))
     }
 
     pub fn dir(&self) -> &Path {

@@ -269,6 +269,77 @@ fn refuses_to_record_into_a_directory_that_is_not_a_recording() {
     ));
 }
 
+/// Every file and directory under `dir`, relative, with its bytes.
+fn tree(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let rel = e.path().strip_prefix(dir).expect("inside").to_owned();
+            if e.path().is_dir() {
+                stack.push(e.path());
+                out.push((rel, None));
+            } else {
+                out.push((rel, Some(std::fs::read(e.path()).expect("read"))));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn issue_16_a_failed_open_leaves_an_existing_directory_exactly_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Refused before anything is written: a directory of someone else's files.
+    std::fs::write(dir.path().join("notes.txt"), "mine").expect("write");
+    let before = tree(dir.path());
+    let meta = understudy_store::RecordingMeta::default();
+    understudy_store::RecordingWriter::open(dir.path(), meta.clone(), Default::default(), 0)
+        .expect_err("refused");
+    assert_eq!(tree(dir.path()), before, "no lock file left behind");
+
+    // Failing late, after the manifest is written: the journal cannot be
+    // created (a directory is in the way of its temporary file).
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("journal.wal.tmp")).expect("obstacle");
+    let before = tree(dir.path());
+    understudy_store::RecordingWriter::open(dir.path(), meta, Default::default(), 0)
+        .expect_err("the journal cannot be created");
+    assert_eq!(tree(dir.path()), before, "no manifest, no lock file");
+}
+
+#[test]
+fn issue_16_readers_are_told_when_a_killed_recorder_left_data_unsealed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let up = series("up", "a");
+    let mut w = open(dir.path(), 0);
+    assert_eq!(
+        understudy_store::check_sealed(dir.path())
+            .expect("a running recorder is not refused")
+            .map(|j| j.in_use),
+        Some(true)
+    );
+    w.append(&samples(&[(&up, 1_000, 1.0)])).expect("append");
+    w.flush(1_000).expect("flush");
+    drop(w); // killed
+    let err = understudy_store::check_sealed(dir.path()).expect_err("refused");
+    assert!(matches!(err, StoreError::Unsealed { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!(
+            "run `understudy inspect --repair {}`",
+            dir.path().display()
+        )),
+        "{msg}"
+    );
+    repair(dir.path()).expect("repair");
+    assert_eq!(
+        understudy_store::check_sealed(dir.path()).expect("sealed"),
+        None
+    );
+}
+
 #[test]
 fn a_recorder_killed_before_its_first_manifest_leaves_a_directory_that_records_again() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -315,10 +386,13 @@ fn derived_data_is_appended_as_a_segment_without_a_session() {
         dir.path(),
         &samples(&[(&kpi, 1_000, 2.0), (&kpi, 2_000, 3.0)]),
         source,
+        understudy_store::Existing::Refuse,
     )
     .expect("append")
+    .segment
     .expect("a segment");
     assert_eq!(seg.seq, 3);
+    assert_eq!(seg.source.as_deref(), Some("plugin:flapping"));
     let rec = Recording::open(dir.path()).expect("open");
     rec.verify().expect("checksums");
     let m = rec.manifest();

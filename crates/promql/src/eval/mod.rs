@@ -6,6 +6,9 @@
 mod selector;
 mod steps;
 
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use promql_parser::parser::{AtModifier, Expr, Offset};
@@ -47,12 +50,26 @@ pub(crate) enum Val {
     Matrix(Vec<Series>),
 }
 
+impl Val {
+    /// The samples and points the value holds.
+    fn points(&self) -> usize {
+        match self {
+            Val::Scalar(v) => v.len(),
+            Val::Str(_) => 0,
+            Val::Vector(series) => series.iter().map(|s| s.points.len()).sum(),
+            Val::Matrix(series) => series.iter().map(|s| s.timestamps.len()).sum(),
+        }
+    }
+}
+
 /// What stays the same for the whole query.
 pub(crate) struct Ctx<'a> {
     pub storage: &'a dyn Queryable,
     pub lookback: i64,
     /// None when the timeout is too large to represent.
     pub deadline: Option<Instant>,
+    pub cancel: Option<Arc<AtomicBool>>,
+    pub budget: Budget,
     /// `@ start()` and `@ end()` refer to the query's own range, even inside subqueries.
     pub query_start: i64,
     pub query_end: i64,
@@ -63,7 +80,65 @@ impl Ctx<'_> {
         if self.deadline.is_some_and(|d| Instant::now() > d) {
             return Err(Error::Timeout("expression evaluation".to_string()));
         }
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(Error::Canceled("expression evaluation".to_string()));
+        }
         Ok(())
+    }
+}
+
+/// The samples and points a query holds at once, against its limit
+/// (Prometheus' `--query.max-samples`). Raw samples are counted before
+/// they are read and every node's result once it exists; when a node is
+/// done, what its children held is released and its own result stays
+/// counted until its parent is done with it.
+pub(crate) struct Budget {
+    limit: usize,
+    used: Cell<usize>,
+}
+
+impl Budget {
+    pub fn new(limit: usize) -> Budget {
+        Budget {
+            limit,
+            used: Cell::new(0),
+        }
+    }
+
+    /// Takes `n` more, or fails with Prometheus' error when over the limit.
+    pub fn take(&self, n: usize) -> Result<(), Error> {
+        self.fits(n)?;
+        self.used.set(self.used.get().saturating_add(n));
+        Ok(())
+    }
+
+    /// Whether `n` more would still be within the limit: checked while a
+    /// node builds its result, before the result is taken as a whole.
+    pub fn fits(&self, n: usize) -> Result<(), Error> {
+        if self.used.get().saturating_add(n) > self.limit {
+            return Err(Error::Execution(
+                "query processing would load too many samples into memory in query execution"
+                    .to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Gives back `n` that are no longer held before the node is done.
+    pub fn release(&self, n: usize) {
+        self.used.set(self.used.get().saturating_sub(n));
+    }
+
+    fn used(&self) -> usize {
+        self.used.get()
+    }
+
+    fn release_to(&self, used: usize) {
+        self.used.set(used);
     }
 }
 
@@ -107,8 +182,23 @@ pub(crate) struct Evaluator<'a> {
 }
 
 impl Evaluator<'_> {
+    /// Evaluates a node, keeping the query's sample budget: while it runs,
+    /// its children's results and raw samples count; once it is done, only
+    /// its own result does.
     pub fn eval(&self, e: &Expr) -> Result<Val, Error> {
         self.ctx.check_deadline()?;
+        if let Expr::Paren(p) = e {
+            return self.eval(&p.expr);
+        }
+        let before = self.ctx.budget.used();
+        let val = self.eval_node(e)?;
+        let points = val.points();
+        self.ctx.budget.take(points)?;
+        self.ctx.budget.release_to(before.saturating_add(points));
+        Ok(val)
+    }
+
+    fn eval_node(&self, e: &Expr) -> Result<Val, Error> {
         match e {
             Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; self.grid.len()])),
             Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),

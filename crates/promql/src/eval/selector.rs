@@ -29,7 +29,12 @@ impl Evaluator<'_> {
         let lookback = self.ctx.lookback;
         let mint = reference(self.grid.start).saturating_sub(lookback);
         let maxt = reference(self.grid.end);
+        self.ctx
+            .budget
+            .take(self.ctx.storage.count(&matchers, mint, maxt))?;
         let mut out = Vec::new();
+        // Points of the result so far: one sample may fill many steps.
+        let mut held = 0usize;
         for s in self.ctx.storage.select(&matchers, mint, maxt) {
             self.ctx.check_deadline()?;
             let n = s.timestamps.len().min(s.values.len());
@@ -52,6 +57,8 @@ impl Evaluator<'_> {
                     v: value(st, sv),
                 });
             }
+            held += points.len();
+            self.ctx.budget.fits(held)?;
             if !points.is_empty() {
                 out.push(RangeSeries {
                     labels: s.labels,
@@ -79,6 +86,9 @@ impl Evaluator<'_> {
                 let mint = arg.window_end(self.grid.start).saturating_sub(range);
                 let maxt = arg.window_end(self.grid.end);
                 let matchers = selector_matchers(&ms.vs)?;
+                self.ctx
+                    .budget
+                    .take(self.ctx.storage.count(&matchers, mint, maxt))?;
                 let series = self.ctx.storage.select(&matchers, mint, maxt);
                 Ok(RangeArg {
                     series: series.into_iter().map(without_stale).collect(),
@@ -118,6 +128,8 @@ impl Evaluator<'_> {
             ctx: self.ctx,
             grid: Grid::new(start, arg.window_end(self.grid.end), step)?,
         };
+        // Every node inside holds at least a value per step of this grid.
+        self.ctx.budget.fits(inner.grid.len())?;
         let series = inner
             .eval_vector(&sq.expr)?
             .into_iter()

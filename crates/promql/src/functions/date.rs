@@ -1,5 +1,5 @@
-//! `minute`, `hour`, `day_of_month`, `day_of_week`, `days_in_month`, `month`
-//! and `year` (`dateWrapper`): of each sample value taken as Unix seconds,
+//! `minute`, `hour`, `day_of_month`, `day_of_week`, `day_of_year`,
+//! `days_in_month`, `month` and `year` (`dateWrapper`): of each sample value taken as Unix seconds,
 //! or of the evaluation time without an argument. The calendar arithmetic
 //! is Go's (`time.absDate` of Go 1.19), wrap-arounds included, so that
 //! NaN or huge values give what Prometheus gives.
@@ -58,13 +58,14 @@ fn field(name: &str) -> fn(i64) -> f64 {
             let (y, m, _) = date(abs(s));
             days_in_month(y, m) as f64
         },
+        "day_of_year" => |s| (year_day(abs(s)).1 + 1) as f64,
         "month" => |s| date(abs(s)).1 as f64,
         _ => |s| date(abs(s)).0 as f64,
     }
 }
 
-/// Go's `absDate`: (year, month 1–12, day 1–31).
-fn date(abs: u64) -> (i64, u64, u64) {
+/// The first half of Go's `absDate`: the year and the day in it (0-based).
+fn year_day(abs: u64) -> (i64, u64) {
     let mut d = abs / SECONDS_PER_DAY;
     let mut n = d / DAYS_PER_400_YEARS;
     let mut y = 400 * n;
@@ -80,8 +81,12 @@ fn date(abs: u64) -> (i64, u64, u64) {
     n -= n >> 2;
     y += n;
     d -= 365 * n;
-    let year = (y as i64).wrapping_add(ABSOLUTE_ZERO_YEAR);
-    let mut day = d;
+    ((y as i64).wrapping_add(ABSOLUTE_ZERO_YEAR), d)
+}
+
+/// Go's `absDate`: (year, month 1–12, day 1–31).
+fn date(abs: u64) -> (i64, u64, u64) {
+    let (year, mut day) = year_day(abs);
     if is_leap(year) {
         if day == 31 + 29 - 1 {
             return (year, 2, 29);
@@ -127,6 +132,9 @@ mod tests {
         assert_eq!(date(abs(-1)), (1969, 12, 31));
         assert_eq!(days_in_month(2000, 2), 29);
         assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(field("day_of_year")(0), 1.0);
+        // 2000-12-31, a leap year's last day.
+        assert_eq!(field("day_of_year")(978_220_800), 366.0);
         // 1970-01-01 was a Thursday.
         assert_eq!(field("day_of_week")(0), 4.0);
         // As Prometheus 2.42 answers year(vector(NaN)).

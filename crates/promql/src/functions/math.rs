@@ -6,7 +6,7 @@ use promql_parser::parser::Expr;
 use super::{arg, map_points};
 use crate::Error;
 use crate::eval::{Evaluator, Val};
-use crate::gomath::{go_max, go_min};
+use crate::gomath::{self, go_max, go_min};
 
 pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Error> {
     let input = ev.eval_vector(arg(args, 0)?)?;
@@ -25,8 +25,13 @@ pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Er
         })?,
         "clamp" => map_points(ev, &input, |step, v| {
             let (min, max) = (s(0, step)?, s(1, step)?);
-            // An empty vector when max < min.
-            (max >= min).then(|| go_max(min, go_min(max, v)))
+            // Empty only when max < min: a NaN bound compares false, so it
+            // gives NaN samples instead.
+            if max < min {
+                None
+            } else {
+                Some(go_max(min, go_min(max, v)))
+            }
         })?,
         "clamp_min" => map_points(ev, &input, |step, v| Some(go_max(s(0, step)?, v)))?,
         "clamp_max" => map_points(ev, &input, |step, v| Some(go_min(s(0, step)?, v)))?,
@@ -42,29 +47,31 @@ pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Er
     Ok(Val::Vector(out))
 }
 
+/// The transcendental functions are Go's (see `gomath`); the rest are
+/// exact in both languages.
 fn unary(name: &str) -> Option<fn(f64) -> f64> {
     Some(match name {
         "abs" => f64::abs,
         "ceil" => f64::ceil,
         "floor" => f64::floor,
-        "exp" => f64::exp,
+        "exp" => gomath::exp,
         "sqrt" => f64::sqrt,
-        "ln" => f64::ln,
-        "log2" => f64::log2,
-        "log10" => f64::log10,
+        "ln" => gomath::log,
+        "log2" => gomath::log2,
+        "log10" => gomath::log10,
         "sgn" => sgn,
-        "acos" => f64::acos,
-        "acosh" => f64::acosh,
-        "asin" => f64::asin,
-        "asinh" => f64::asinh,
-        "atan" => f64::atan,
-        "atanh" => f64::atanh,
-        "cos" => f64::cos,
-        "cosh" => f64::cosh,
-        "sin" => f64::sin,
-        "sinh" => f64::sinh,
-        "tan" => f64::tan,
-        "tanh" => f64::tanh,
+        "acos" => gomath::acos,
+        "acosh" => gomath::acosh,
+        "asin" => gomath::asin,
+        "asinh" => gomath::asinh,
+        "atan" => gomath::atan,
+        "atanh" => gomath::atanh,
+        "cos" => gomath::cos,
+        "cosh" => gomath::cosh,
+        "sin" => gomath::sin,
+        "sinh" => gomath::sinh,
+        "tan" => gomath::tan,
+        "tanh" => gomath::tanh,
         // As Go computes them, for the same last bit.
         "deg" => |v| v * 180.0 / std::f64::consts::PI,
         "rad" => |v| v * std::f64::consts::PI / 180.0,

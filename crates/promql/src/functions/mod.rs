@@ -10,6 +10,7 @@ use promql_parser::parser::{Call, Expr};
 
 use crate::Error;
 use crate::eval::{Evaluator, Gather, Point, RangeSeries, SeriesBuilder, Val, drop_name};
+use crate::gomath::go_sort;
 
 pub(crate) fn call(ev: &Evaluator, c: &Call) -> Result<Val, Error> {
     let args: Vec<&Expr> = c.args.args.iter().map(|a| a.as_ref()).collect();
@@ -34,9 +35,8 @@ pub(crate) fn call(ev: &Evaluator, c: &Call) -> Result<Val, Error> {
         "label_replace" => labels::label_replace(ev, &args),
         "label_join" => labels::label_join(ev, &args),
         "histogram_quantile" => histogram::histogram_quantile(ev, &args),
-        "minute" | "hour" | "day_of_month" | "day_of_week" | "days_in_month" | "month" | "year" => {
-            date::call(ev, name, &args)
-        }
+        "minute" | "hour" | "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month"
+        | "month" | "year" => date::call(ev, name, &args),
         _ if range::is_range_function(name) => range::call(ev, name, &args),
         _ => math::call(ev, name, &args),
     }
@@ -167,19 +167,23 @@ fn absent_labels(e: &Expr) -> crate::Labels {
 }
 
 /// `sort`/`sort_desc`: only an instant query's order changes (a range
-/// result is sorted by labels); NaN sorts first either way, as 2.42's heaps.
+/// result is sorted by labels). 2.42 runs Go's unstable `sort.Sort` over
+/// `sort.Reverse` of a heap order whose `Less` is true whenever its left
+/// value is NaN, so NaN ends up last either way and ties land where that
+/// exact algorithm leaves them.
 fn sort(ev: &Evaluator, e: &Expr, descending: bool) -> Result<Val, Error> {
     let mut input = ev.eval_vector(e)?;
     let value = |s: &RangeSeries| s.points.first().map_or(f64::NAN, |p| p.v);
-    input.sort_by(|a, b| {
-        let (x, y) = (value(a), value(b));
-        match (x.is_nan(), y.is_nan()) {
-            (true, true) => std::cmp::Ordering::Equal,
-            (true, false) => std::cmp::Ordering::Less,
-            (false, true) => std::cmp::Ordering::Greater,
-            _ if descending => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
-            _ => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-        }
-    });
+    if descending {
+        go_sort(&mut input, |a, b| {
+            let (x, y) = (value(a), value(b));
+            y.is_nan() || y < x
+        });
+    } else {
+        go_sort(&mut input, |a, b| {
+            let (x, y) = (value(a), value(b));
+            y.is_nan() || y > x
+        });
+    }
     Ok(Val::Vector(input))
 }

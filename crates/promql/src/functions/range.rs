@@ -32,31 +32,37 @@ pub(super) fn is_range_function(name: &str) -> bool {
             | "stdvar_over_time"
             | "quantile_over_time"
             | "absent_over_time"
+            | "holt_winters"
     )
 }
 
 pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Error> {
-    // The one scalar parameter some take, one value per step.
-    let (matrix_arg, scalar_arg) = match name {
-        "quantile_over_time" => (1, Some(0)),
-        "predict_linear" => (0, Some(1)),
-        _ => (0, None),
+    // The scalar parameters some take, one value per step.
+    let (matrix_arg, scalar_args): (usize, &[usize]) = match name {
+        "quantile_over_time" => (1, &[0]),
+        "predict_linear" => (0, &[1]),
+        "holt_winters" => (0, &[1, 2]),
+        _ => (0, &[]),
     };
-    let param = match scalar_arg {
-        Some(i) => ev.eval_scalar(arg(args, i)?)?,
-        None => Vec::new(),
-    };
+    let params: Vec<Vec<f64>> = scalar_args
+        .iter()
+        .map(|&i| ev.eval_scalar(arg(args, i)?))
+        .collect::<Result<_, _>>()?;
     let matrix_expr = arg(args, matrix_arg)?;
-    let input = ev.range_arg(matrix_expr)?;
+    let mut input = ev.range_arg(matrix_expr)?;
     if name == "absent_over_time" {
         return absent_over_time(ev, &input, matrix_expr);
     }
     let mut out = Vec::new();
     let mut scratch = Vec::new();
-    for s in &input.series {
+    // Each series' samples are freed once its points are computed: the
+    // query then holds about the larger of its input and its result, not
+    // both (a range query over every series reads and answers millions).
+    let mut held = 0usize;
+    for s in std::mem::take(&mut input.series) {
         ev.ctx.check_deadline()?;
         let mut points = Vec::new();
-        for (step, (t, w)) in input.windows(s, ev.grid).enumerate() {
+        for (step, (t, w)) in input.windows(&s, ev.grid).enumerate() {
             if w.is_empty() {
                 continue;
             }
@@ -68,8 +74,19 @@ pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Er
                 start: end.saturating_sub(input.range),
                 end,
             };
-            let p = param.get(step).copied().unwrap_or(f64::NAN);
-            if let Some(v) = apply(name, &window, p, &mut scratch) {
+            let p = |i: usize| {
+                params
+                    .get(i)
+                    .and_then(|v| v.get(step))
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            };
+            let value = if name == "holt_winters" {
+                holt_winters(window.vs, p(0), p(1))?
+            } else {
+                apply(name, &window, p(0), &mut scratch)
+            };
+            if let Some(v) = value {
                 points.push(Point { t, v });
             }
         }
@@ -80,8 +97,11 @@ pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Er
             } else {
                 drop_name(&s.labels)
             };
+            held += points.len();
             out.push(RangeSeries { labels, points });
         }
+        ev.ctx.budget.release(s.timestamps.len());
+        ev.ctx.budget.fits(held)?;
     }
     // Checked over the whole result, as engine.go does for range functions.
     check_unique_labels(&out)?;
@@ -116,6 +136,49 @@ fn apply(name: &str, w: &Window, param: f64, scratch: &mut Vec<f64>) -> Option<f
         }
         _ => return None,
     })
+}
+
+/// `funcHoltWinters`: double exponential smoothing with smoothing factor
+/// `sf` and trend factor `tf`, both checked (only for windows that have
+/// samples, as there Prometheus calls the function); none below two samples.
+fn holt_winters(vs: &[f64], sf: f64, tf: f64) -> Result<Option<f64>, Error> {
+    // Written as Go's test so that NaN passes, as it does in Prometheus.
+    if sf <= 0.0 || sf >= 1.0 {
+        return Err(Error::Execution(format!(
+            "invalid smoothing factor. Expected: 0 < sf < 1, got: {}",
+            go_percent_f(sf)
+        )));
+    }
+    if tf <= 0.0 || tf >= 1.0 {
+        return Err(Error::Execution(format!(
+            "invalid trend factor. Expected: 0 < tf < 1, got: {}",
+            go_percent_f(tf)
+        )));
+    }
+    let [first, second, ..] = vs else {
+        return Ok(None);
+    };
+    let (mut s0, mut s1, mut b) = (0.0, *first, second - first);
+    for (i, v) in vs.iter().enumerate().skip(1) {
+        let x = sf * v;
+        // `calcTrendValue`: the first step keeps the initial trend.
+        if i > 1 {
+            b = tf * (s1 - s0) + (1.0 - tf) * b;
+        }
+        let y = (1.0 - sf) * (s1 + b);
+        (s0, s1) = (s1, x + y);
+    }
+    Ok(Some(s1))
+}
+
+/// Go's `%f`: six decimals, `NaN`, `+Inf`, `-Inf`.
+fn go_percent_f(v: f64) -> String {
+    match v {
+        _ if v.is_nan() => "NaN".to_string(),
+        f64::INFINITY => "+Inf".to_string(),
+        f64::NEG_INFINITY => "-Inf".to_string(),
+        _ => format!("{v:.6}"),
+    }
 }
 
 /// `absent_over_time`: 1 at the steps where no series has a sample in its

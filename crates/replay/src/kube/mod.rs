@@ -4,10 +4,15 @@
 //! - Discovery (`/version`, `/api`, `/apis`, group and resource lists;
 //!   aggregated discovery when asked for) for Kubernetes' own kinds and the custom resources whose CRD was recorded.
 //! - get, list (label and field selectors, `limit`/`continue`) and watch
-//!   (later revisions streamed as the clock reaches them; bookmarks; a seek
-//!   backwards ends watches with 410 so clients relist).
+//!   (every revision streamed as the clock plays through it, nothing while
+//!   paused; bookmarks). Watches outlive the clock's jumps: a seek, or a
+//!   loop starting over, sends each watch the net difference to the new
+//!   position ([`watch`]) — after a seek back, DELETED for objects not
+//!   created yet, ADDED for those deleted since, MODIFIED with the earlier
+//!   revision of the rest — and resourceVersions keep growing across jumps
+//!   ([`versions`]), so clients never need to list again.
 //! - Server-side printing (`as=Table`) with the columns the API server
-//!   prints ([`table`]).
+//!   prints ([`table`](mod@table)).
 //! - Polled raw answers (custom and external metrics APIs) as recorded,
 //!   else custom metrics built from recorded series ([`metrics`]).
 //! - Every write answers 405: a replay changes nothing.
@@ -20,6 +25,8 @@ pub mod resources;
 pub mod shift;
 pub mod table;
 pub mod timeline;
+pub mod versions;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,11 +42,14 @@ use tokio::sync::mpsc;
 use crate::server::AppState;
 use protocol::{
     AGGREGATED, Filter, error, event_line, flag, not_found_object, not_found_path, query, respond,
-    respond_as, status, streaming, version,
+    respond_as, streaming, version,
 };
 use resources::NAMESPACES;
 use shift::shifted;
 use table::{Include, table};
+use timeline::Timeline;
+use versions::Now;
+use watch::Watcher;
 
 /// How often a watch looks at the clock.
 const WATCH_TICK: Duration = Duration::from_millis(100);
@@ -198,19 +208,19 @@ fn implied_namespace(name: &str) -> Value {
     })
 }
 
-/// The objects of one resource at the replay position, sorted by namespace
-/// and name as the API server lists them (the timeline keeps that order);
-/// not yet shifted, as a page of a long list is all a request shows.
-fn current(state: &KubeState, filter: &Filter, m: &crate::clock::Mapping) -> Vec<Arc<Value>> {
-    let timeline = &state.app.objects;
+/// The objects of one resource in the state at the timeline's `rv`, sorted
+/// by namespace and name as the API server lists them (the timeline keeps
+/// that order); as recorded, as a page of a long list is all a request
+/// shows.
+pub(crate) fn snapshot(timeline: &Timeline, filter: &Filter, rv: u64) -> Vec<Arc<Value>> {
     let mut out: Vec<Arc<Value>> = timeline
-        .state(filter.resource, m.position)
+        .state_at(filter.resource, rv)
         .into_iter()
         .filter(|c| filter.matches(filter.resource, &c.object))
         .map(|c| Arc::clone(&c.object))
         .collect();
     if filter.resource == NAMESPACES {
-        for ns in timeline.namespaces(m.position) {
+        for ns in timeline.namespaces_at(rv) {
             let implied = implied_namespace(&ns);
             if filter.matches(NAMESPACES, &implied)
                 && !out.iter().any(|o| o["metadata"]["name"] == ns.as_str())
@@ -250,23 +260,24 @@ fn objects(
         return not_found_path();
     };
     let res = timeline.resources.get(idx).clone();
-    let m = state.app.mapping();
+    let now = Now::take(&state.app);
+    let m = &now.mapping;
     let include = Include::parse(q.get("includeObject").map(String::as_str));
     if let Some(name) = name {
         let found = if idx == NAMESPACES {
             timeline
                 .get(idx, "", name, m.position)
-                .map(|c| shifted(&c.object, &m))
+                .map(|c| now.object(&c.object))
                 .or_else(|| {
                     timeline
                         .namespaces(m.position)
                         .contains(&name.to_owned())
-                        .then(|| implied_namespace(name))
+                        .then(|| now.object(&implied_namespace(name)))
                 })
         } else {
             timeline
                 .get(idx, ns.unwrap_or_default(), name, m.position)
-                .map(|c| shifted(&c.object, &m))
+                .map(|c| now.object(&c.object))
         };
         return match found {
             Some(o) if as_table => {
@@ -283,12 +294,15 @@ fn objects(
             None => not_found_object(group, resource, name),
         };
     }
-    let filter = Filter::new(idx, ns.filter(|_| res.namespaced), q);
+    let filter = match Filter::new(idx, ns.filter(|_| res.namespaced), q) {
+        Ok(f) => f,
+        Err(why) => return error(400, "BadRequest", &why, None),
+    };
     if flag(q, "watch") {
-        return watch(Arc::clone(state), filter, q, as_table, include);
+        return watch_stream(Arc::clone(state), filter, q, as_table, include);
     }
-    let all = current(state, &filter, &m);
-    let rv = timeline.rv_at(m.position).to_string();
+    let all = snapshot(timeline, &filter, now.local);
+    let rv = now.rv().to_string();
     let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
     let limit: usize = q
         .get("limit")
@@ -300,20 +314,20 @@ fn objects(
     let mut body = if as_table && m.speed == 1.0 && !m.no_shift {
         // At 1× a duration on the recording's clock is the same on the
         // display's: the rows are computed from the objects as recorded
-        // at the position, and only what they carry is shifted.
+        // at the position, and only what they carry is served.
         let refs: Vec<&Value> = page.map(|o| &**o).collect();
-        table(&res, &refs, m.position, include, &rv, Some(&m))
+        table(&res, &refs, m.position, include, &rv, Some(&now))
     } else if as_table {
-        let shifted: Vec<Value> = page.map(|o| shifted(o, &m)).collect();
-        let refs: Vec<&Value> = shifted.iter().collect();
+        let served: Vec<Value> = page.map(|o| now.object(o)).collect();
+        let refs: Vec<&Value> = served.iter().collect();
         table(&res, &refs, m.now_wall, include, &rv, None)
     } else {
-        let refs: Vec<Value> = page.map(|o| shifted(o, &m)).collect();
+        let items: Vec<Value> = page.map(|o| now.object(o)).collect();
         json!({
             "kind": format!("{}List", res.kind),
             "apiVersion": res.api_version(),
             "metadata": {"resourceVersion": rv},
-            "items": refs,
+            "items": items,
         })
     };
     if next < all.len() {
@@ -324,18 +338,17 @@ fn objects(
 }
 
 /// A watch: the changes after the client's resourceVersion (or the current
-/// state as ADDED), then each change as the replay clock reaches it.
-fn watch(
+/// state as ADDED), then, each tick, what brings the client to the replay
+/// position ([`watch`]) — the changes the clock played through, or the net
+/// difference after a jump.
+fn watch_stream(
     state: Arc<KubeState>,
     filter: Filter,
     q: &HashMap<String, String>,
     as_table: bool,
     include: Include,
 ) -> Response {
-    let from: Option<u64> = q
-        .get("resourceVersion")
-        .and_then(|v| v.parse().ok())
-        .filter(|v| *v != 0);
+    let from: Option<u64> = q.get("resourceVersion").and_then(|v| v.parse().ok());
     let bookmarks = flag(q, "allowWatchBookmarks");
     let timeout = q
         .get("timeoutSeconds")
@@ -345,48 +358,28 @@ fn watch(
     tokio::spawn(async move {
         let timeline = &state.app.objects;
         let res = timeline.resources.get(filter.resource).clone();
-        let line = |kind: &str, o: Value, m: &crate::clock::Mapping| -> Bytes {
+        let line = |e: watch::Event| -> Bytes {
             if as_table {
-                let rv = o["metadata"]["resourceVersion"]
+                let rv = e.object["metadata"]["resourceVersion"]
                     .as_str()
                     .unwrap_or("0")
                     .to_owned();
-                event_line(kind, &table(&res, &[&o], m.now_wall, include, &rv, None))
+                let t = table(&res, &[&e.object], e.printed_at, include, &rv, None);
+                event_line(e.kind, &t)
             } else {
-                event_line(kind, &o)
+                event_line(e.kind, &e.object)
             }
         };
-        let m = state.app.mapping();
-        let mut last = timeline.rv_at(m.position);
-        let mut initial = Vec::new();
-        match from {
-            Some(n) if n > last => {
-                let st = status(
-                    410,
-                    "Expired",
-                    &format!(
-                        "too old resource version: {n} ({last}): the replay is at an earlier moment"
-                    ),
-                    None,
-                );
+        let now = Now::take(&state.app);
+        let (mut watcher, initial) = match Watcher::start(timeline, filter, from, &now) {
+            Ok(started) => started,
+            Err(st) => {
                 let _ = tx.send(Ok(event_line("ERROR", &st))).await;
                 return;
             }
-            Some(n) => {
-                for (_, c) in timeline.changes_since(n, m.position) {
-                    if filter.matches(c.resource, &c.object) {
-                        initial.push(line(c.event.as_str(), shifted(&c.object, &m), &m));
-                    }
-                }
-            }
-            None => {
-                for o in current(&state, &filter, &m) {
-                    initial.push(line("ADDED", shifted(&o, &m), &m));
-                }
-            }
-        }
-        for l in initial {
-            if tx.send(Ok(l)).await.is_err() {
+        };
+        for e in initial {
+            if tx.send(Ok(line(e))).await.is_err() {
                 return;
             }
         }
@@ -397,33 +390,16 @@ fn watch(
             if timeout.is_some_and(|t| started.elapsed() >= t) {
                 return;
             }
-            let m = state.app.mapping();
-            let now = timeline.rv_at(m.position);
-            if now < last {
-                let st = status(
-                    410,
-                    "Expired",
-                    "the replay jumped back in time: list again",
-                    None,
-                );
-                let _ = tx.send(Ok(event_line("ERROR", &st))).await;
-                return;
-            }
-            for (_, c) in timeline.changes_since(last, m.position) {
-                if filter.matches(c.resource, &c.object)
-                    && tx
-                        .send(Ok(line(c.event.as_str(), shifted(&c.object, &m), &m)))
-                        .await
-                        .is_err()
-                {
+            let now = Now::take(&state.app);
+            for e in watcher.step(timeline, &now) {
+                if tx.send(Ok(line(e))).await.is_err() {
                     return;
                 }
             }
-            last = now;
             if bookmarks && last_bookmark.elapsed() >= BOOKMARK_EVERY {
                 last_bookmark = tokio::time::Instant::now();
                 let b = json!({"kind": res.kind, "apiVersion": res.api_version(),
-                               "metadata": {"resourceVersion": last.to_string()}});
+                               "metadata": {"resourceVersion": now.rv().to_string()}});
                 if tx.send(Ok(event_line("BOOKMARK", &b))).await.is_err() {
                     return;
                 }

@@ -140,8 +140,55 @@ enum Op {
 }
 
 impl Selector {
-    pub fn parse(s: &str) -> Selector {
-        Selector(split_terms(s).into_iter().map(|t| term(&t)).collect())
+    /// A `labelSelector`, checked as the API server checks it: keys are
+    /// label names (`[prefix/]name`), values label values, sets in
+    /// parentheses. A selector it cannot read is a 400 there, so here too,
+    /// never a list filtered by a guess.
+    pub fn labels(s: &str) -> Result<Selector, String> {
+        let terms = split_terms(s)?;
+        terms
+            .iter()
+            .map(|t| {
+                label_term(t).map_err(|why| format!("unable to parse requirement {t:?}: {why}"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Selector)
+    }
+
+    /// A `fieldSelector`: `path=value`, `path==value` or `path!=value`.
+    pub fn fields(s: &str) -> Result<Selector, String> {
+        let terms = split_terms(s)?;
+        terms
+            .iter()
+            .map(|t| {
+                let (k, op) = if let Some((k, v)) = t.split_once("!=") {
+                    (k, Op::Ne(v.trim().to_owned()))
+                } else if let Some((k, v)) = t.split_once("==") {
+                    (k, Op::Eq(v.trim().to_owned()))
+                } else if let Some((k, v)) = t.split_once('=') {
+                    (k, Op::Eq(v.trim().to_owned()))
+                } else {
+                    return Err(format!(
+                        "invalid selector: {t:?}; field selectors take only =, == and !="
+                    ));
+                };
+                let k = k.trim();
+                let path_ok = !k.is_empty()
+                    && k.split('.').all(|part| {
+                        !part.is_empty()
+                            && part
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                    });
+                if !path_ok {
+                    return Err(format!(
+                        "invalid field selector {t:?}: {k:?} is not a field path"
+                    ));
+                }
+                Ok((k.to_owned(), op))
+            })
+            .collect::<Result<_, _>>()
+            .map(Selector)
     }
 
     /// Whether an object with these values (`get(key)`) is selected.
@@ -162,12 +209,14 @@ impl Selector {
 }
 
 /// Terms split at commas outside parentheses.
-fn split_terms(s: &str) -> Vec<String> {
-    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0);
+fn split_terms(s: &str) -> Result<Vec<String>, String> {
+    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0u32);
     for c in s.chars() {
         match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
+            '(' if depth > 0 => return Err(format!("nested parentheses in selector {s:?}")),
+            '(' => depth = 1,
+            ')' if depth == 0 => return Err(format!("unbalanced ')' in selector {s:?}")),
+            ')' => depth = 0,
             ',' if depth == 0 => {
                 out.push(std::mem::take(&mut cur));
                 continue;
@@ -176,37 +225,82 @@ fn split_terms(s: &str) -> Vec<String> {
         }
         cur.push(c);
     }
+    if depth > 0 {
+        return Err(format!("unclosed '(' in selector {s:?}"));
+    }
     out.push(cur);
-    out.into_iter()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .collect()
+    let terms: Vec<String> = out.into_iter().map(|t| t.trim().to_owned()).collect();
+    // An empty selector selects everything; an empty term among others is a typo.
+    if terms.len() > 1 && terms.iter().any(String::is_empty) {
+        return Err(format!("empty requirement in selector {s:?}"));
+    }
+    Ok(terms.into_iter().filter(|t| !t.is_empty()).collect())
 }
 
-fn term(t: &str) -> (String, Op) {
-    let set = |rest: &str| -> Vec<String> {
-        rest.trim()
-            .trim_start_matches('(')
-            .trim_end_matches(')')
-            .split(',')
-            .map(|v| v.trim().to_owned())
-            .collect()
+fn label_term(t: &str) -> Result<(String, Op), String> {
+    let set = |rest: &str| -> Result<Vec<String>, String> {
+        let inner = rest
+            .trim()
+            .strip_prefix('(')
+            .and_then(|r| r.strip_suffix(')'))
+            .ok_or("a set of values must be in parentheses: (a, b)")?;
+        inner.split(',').map(|v| label_value(v.trim())).collect()
     };
-    if let Some((k, rest)) = t.split_once(" notin ") {
-        (k.trim().to_owned(), Op::NotIn(set(rest)))
+    let (k, op) = if let Some((k, rest)) = t.split_once(" notin ") {
+        (k, Op::NotIn(set(rest)?))
     } else if let Some((k, rest)) = t.split_once(" in ") {
-        (k.trim().to_owned(), Op::In(set(rest)))
+        (k, Op::In(set(rest)?))
     } else if let Some((k, v)) = t.split_once("!=") {
-        (k.trim().to_owned(), Op::Ne(v.trim().to_owned()))
+        (k, Op::Ne(label_value(v.trim())?))
     } else if let Some((k, v)) = t.split_once("==") {
-        (k.trim().to_owned(), Op::Eq(v.trim().to_owned()))
+        (k, Op::Eq(label_value(v.trim())?))
     } else if let Some((k, v)) = t.split_once('=') {
-        (k.trim().to_owned(), Op::Eq(v.trim().to_owned()))
+        (k, Op::Eq(label_value(v.trim())?))
     } else if let Some(k) = t.strip_prefix('!') {
-        (k.trim().to_owned(), Op::Absent)
+        (k, Op::Absent)
     } else {
-        (t.to_owned(), Op::Exists)
+        (t, Op::Exists)
+    };
+    let k = k.trim();
+    label_key(k)?;
+    Ok((k.to_owned(), op))
+}
+
+/// A label name: `[prefix/]name`, the prefix a DNS subdomain.
+fn label_key(k: &str) -> Result<(), String> {
+    let (prefix, name) = k.rsplit_once('/').unwrap_or(("", k));
+    let prefix_ok = prefix.len() <= 253
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if !(prefix_ok && k.rsplit_once('/').is_none_or(|(p, _)| !p.is_empty()) && is_name(name)) {
+        return Err(format!(
+            "{k:?} is not a label name: a name of up to 63 letters, digits, '-', '_' or '.', \
+             beginning and ending with a letter or digit, optionally after a DNS prefix and '/'"
+        ));
     }
+    Ok(())
+}
+
+fn label_value(v: &str) -> Result<String, String> {
+    if v.is_empty() || is_name(v) {
+        Ok(v.to_owned())
+    } else {
+        Err(format!(
+            "{v:?} is not a label value: up to 63 letters, digits, '-', '_' or '.', \
+             beginning and ending with a letter or digit"
+        ))
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    !s.is_empty()
+        && s.len() <= 63
+        && alnum(s.chars().next())
+        && alnum(s.chars().last())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// Which objects of one resource a list or watch asks for.
@@ -219,13 +313,18 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn new(resource: usize, namespace: Option<&str>, q: &HashMap<String, String>) -> Filter {
-        Filter {
+    /// The filter a request asks for; the error is the 400's message.
+    pub fn new(
+        resource: usize,
+        namespace: Option<&str>,
+        q: &HashMap<String, String>,
+    ) -> Result<Filter, String> {
+        Ok(Filter {
             resource,
             namespace: namespace.map(str::to_owned),
-            labels: Selector::parse(q.get("labelSelector").map_or("", String::as_str)),
-            fields: Selector::parse(q.get("fieldSelector").map_or("", String::as_str)),
-        }
+            labels: Selector::labels(q.get("labelSelector").map_or("", String::as_str))?,
+            fields: Selector::fields(q.get("fieldSelector").map_or("", String::as_str))?,
+        })
     }
 
     pub fn matches(&self, resource: usize, obj: &Value) -> bool {
@@ -298,16 +397,49 @@ mod tests {
         move |k| m.get(k).cloned()
     }
 
+    fn sel(s: &str) -> Selector {
+        Selector::labels(s).expect("a valid selector")
+    }
+
     #[test]
     fn selectors_as_kubectl_writes_them() {
         let l = labels(&[("app", "meme-backend"), ("tier", "api")]);
-        assert!(Selector::parse("app=meme-backend").matches(&l));
-        assert!(Selector::parse("app==meme-backend,tier").matches(&l));
-        assert!(Selector::parse("tier in (api, web),!gone").matches(&l));
-        assert!(Selector::parse("app notin (x),missing!=y").matches(&l));
-        assert!(!Selector::parse("tier notin (api)").matches(&l));
-        assert!(!Selector::parse("app,missing").matches(&l));
-        assert!(Selector::parse("").matches(&l));
+        assert!(sel("app=meme-backend").matches(&l));
+        assert!(sel("app==meme-backend,tier").matches(&l));
+        assert!(sel("tier in (api, web),!gone").matches(&l));
+        assert!(sel("app notin (x),missing!=y").matches(&l));
+        assert!(!sel("tier notin (api)").matches(&l));
+        assert!(!sel("app,missing").matches(&l));
+        assert!(sel("").matches(&l));
+        assert!(!sel("scaledobject.keda.sh/name=meme-backend").matches(|_: &str| None));
+        let f = Selector::fields("status.phase=Running,metadata.name!=x").expect("valid");
+        assert!(f.matches(|k| (k == "status.phase").then(|| "Running".to_owned())));
+    }
+
+    /// Issue 16: a selector the API server refuses is a 400 here too, not
+    /// a list filtered by a guess.
+    #[test]
+    fn issue_16_bad_selectors_are_refused() {
+        for bad in [
+            "a b",
+            "app=(x",
+            "app in x",
+            "app in (x",
+            "app)",
+            "app=a b",
+            "=x",
+            "app,,tier",
+            "-app",
+            "app=-x",
+            "Example.com/app=x",
+            "/app",
+            &"a".repeat(64),
+        ] {
+            assert!(Selector::labels(bad).is_err(), "{bad:?}");
+        }
+        for bad in ["status.phase", "status.phase in (Running)", "a..b=c", "=x"] {
+            assert!(Selector::fields(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

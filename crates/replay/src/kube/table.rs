@@ -112,18 +112,19 @@ fn definition(name: &str, kind: &str, priority: i64, description: &str) -> Value
     json!({"name": name, "type": kind, "format": format, "description": description, "priority": priority})
 }
 
-/// The Table of `objects` at time `now`: objects already time-shifted and
-/// `now` the wall time, or (`shift` given) objects as recorded and `now`
+/// The Table of `objects` at time `now`: objects already as served and
+/// `now` the wall time, or (`serve` given) objects as recorded and `now`
 /// the recording time they are seen at, where only what the rows carry is
-/// shifted. Cells hold durations, the same either way; the second skips
-/// copying every object.
+/// served (times shifted, resourceVersions in the clock's epoch). Cells
+/// hold durations, the same either way; the second skips copying every
+/// object.
 pub fn table(
     r: &Resource,
     objects: &[&Value],
     now: i64,
     include: Include,
     rv: &str,
-    shift: Option<&crate::clock::Mapping>,
+    serve: Option<&super::versions::Now>,
 ) -> Value {
     let core_event = r.kind == "Event" && r.group.is_empty();
     let (defs, rows): (Vec<Value>, Vec<Vec<Value>>) = if core_event {
@@ -178,16 +179,16 @@ pub fn table(
             match include {
                 Include::None => {}
                 Include::Metadata => {
-                    let metadata = match shift {
-                        Some(m) => super::shift::shifted(&o["metadata"], m),
+                    let metadata = match serve {
+                        Some(n) => n.metadata(&o["metadata"]),
                         None => o["metadata"].clone(),
                     };
                     row["object"] = json!({"kind": "PartialObjectMetadata",
                         "apiVersion": "meta.k8s.io/v1", "metadata": metadata});
                 }
                 Include::Object => {
-                    row["object"] = match shift {
-                        Some(m) => super::shift::shifted(o, m),
+                    row["object"] = match serve {
+                        Some(n) => n.object(o),
                         None => (*o).clone(),
                     }
                 }

@@ -1,7 +1,8 @@
 //! A recording's object revisions as an API server's history: every change
 //! numbered in recording-time order, so that the state at any replay
-//! position is a prefix of the history and that prefix's length is the
-//! resourceVersion clients see.
+//! position is a prefix of the history, named by its length above
+//! [`RV_BASE`]. Clients see that number with the clock's jumps folded in
+//! ([`super::versions`]); everything here speaks the plain one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use super::protocol::{decode, query};
 use super::resources::Resources;
 
 /// resourceVersions start above zero: "0" means "any" to clients.
-const RV_BASE: u64 = 1000;
+pub const RV_BASE: u64 = 1000;
 
 /// The kind and apiVersion of polled raw answers (the Kubernetes source's
 /// `APIResponse` rows).
@@ -28,6 +29,10 @@ pub struct Change {
     pub event: WatchEvent,
     /// The object with `metadata.resourceVersion` set to this change's.
     pub object: Arc<Value>,
+    /// The same object's revision before this one (an index into the
+    /// changes): a watch with a selector needs both to tell an object
+    /// entering or leaving its selection from one changing inside it.
+    previous: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -55,7 +60,10 @@ impl Timeline {
     /// From a recording's revisions in observation order. Relist markers
     /// carry nothing to serve: the rows between them are already the
     /// differences (docs/recording-format.md).
-    pub fn new(revisions: Vec<ObjectRevision>) -> Timeline {
+    pub fn new(mut revisions: Vec<ObjectRevision>) -> Timeline {
+        // A state is a prefix only if the history is in time order; the
+        // store reads it so, and a stable sort keeps it as it is then.
+        revisions.sort_by_key(|r| r.observed_ms);
         let crds: Vec<Value> = revisions
             .iter()
             .filter(|r| r.kind == "CustomResourceDefinition" && r.event != WatchEvent::Deleted)
@@ -107,12 +115,14 @@ impl Timeline {
                 });
                 t.by_resource[resource].push(i);
             }
+            let previous = t.objects[i].revisions.last().copied();
             t.objects[i].revisions.push(t.changes.len());
             t.changes.push(Change {
                 at: r.observed_ms,
                 resource,
                 event: r.event,
                 object: Arc::new(object),
+                previous,
             });
         }
         // Lists come out in the API server's order, namespace then name.
@@ -143,10 +153,23 @@ impl Timeline {
         RV_BASE + self.changes.partition_point(|c| c.at <= p) as u64
     }
 
-    /// Changes after `rv` up to recording time `p`, with their resourceVersions.
-    pub fn changes_since(&self, rv: u64, p: i64) -> impl Iterator<Item = (u64, &Change)> {
-        let from = rv.saturating_sub(RV_BASE) as usize;
-        let to = self.changes.partition_point(|c| c.at <= p);
+    /// The resourceVersion of the whole history, the largest there is.
+    pub fn last_rv(&self) -> u64 {
+        RV_BASE + self.changes.len() as u64
+    }
+
+    /// How many changes the state at `rv` holds: a resourceVersion below
+    /// the history is its start, one above it its end.
+    fn prefix(&self, rv: u64) -> usize {
+        usize::try_from(rv.saturating_sub(RV_BASE))
+            .unwrap_or(usize::MAX)
+            .min(self.changes.len())
+    }
+
+    /// The changes after the state at `from` up to the state at `to`, with
+    /// their resourceVersions.
+    pub fn between(&self, from: u64, to: u64) -> impl Iterator<Item = (u64, &Change)> {
+        let (from, to) = (self.prefix(from), self.prefix(to));
         self.changes
             .get(from.min(to)..to)
             .unwrap_or_default()
@@ -155,38 +178,79 @@ impl Timeline {
             .map(move |(i, c)| (RV_BASE + (from + i) as u64 + 1, c))
     }
 
-    fn latest(&self, object: usize, p: i64) -> Option<&Change> {
+    /// The revision of `change`'s object before it.
+    pub fn previous(&self, change: &Change) -> Option<&Change> {
+        self.changes.get(change.previous?)
+    }
+
+    /// The last revision of `object` in the state at `rv`, a deletion
+    /// included, with its resourceVersion.
+    fn last(&self, object: usize, rv: u64) -> Option<(u64, &Change)> {
+        let n = self.prefix(rv);
         let revs = &self.objects[object].revisions;
-        let n = revs.partition_point(|&c| self.changes[c].at <= p);
-        let c = &self.changes[*revs.get(n.checked_sub(1)?)?];
-        (c.event != WatchEvent::Deleted).then_some(c)
+        let i = *revs.get(revs.partition_point(|&c| c < n).checked_sub(1)?)?;
+        Some((RV_BASE + i as u64 + 1, &self.changes[i]))
+    }
+
+    fn latest(&self, object: usize, rv: u64) -> Option<&Change> {
+        self.last(object, rv)
+            .map(|(_, c)| c)
+            .filter(|c| c.event != WatchEvent::Deleted)
     }
 
     /// The objects of `resource` that exist at recording time `p`.
     pub fn state(&self, resource: usize, p: i64) -> Vec<&Change> {
+        self.state_at(resource, self.rv_at(p))
+    }
+
+    /// The objects of `resource` that exist in the state at `rv`, in the
+    /// API server's list order (namespace, then name).
+    pub fn state_at(&self, resource: usize, rv: u64) -> Vec<&Change> {
         self.by_resource
             .get(resource)
             .into_iter()
             .flatten()
-            .filter_map(|&o| self.latest(o, p))
+            .filter_map(|&o| self.latest(o, rv))
             .collect()
     }
 
     /// One object at recording time `p`.
     pub fn get(&self, resource: usize, namespace: &str, name: &str, p: i64) -> Option<&Change> {
+        let i = self.object(resource, namespace, name)?;
+        self.latest(i, self.rv_at(p))
+    }
+
+    /// The last revision of one object in the state at `rv`, its deletion
+    /// included, with that revision's resourceVersion.
+    pub fn revision(
+        &self,
+        resource: usize,
+        namespace: &str,
+        name: &str,
+        rv: u64,
+    ) -> Option<(u64, &Change)> {
+        self.last(self.object(resource, namespace, name)?, rv)
+    }
+
+    fn object(&self, resource: usize, namespace: &str, name: &str) -> Option<usize> {
         let i = *self
             .index
             .get(&(resource, namespace.to_owned(), name.to_owned()))?;
         debug_assert_eq!(self.objects[i].resource, resource);
-        self.latest(i, p)
+        Some(i)
     }
 
     /// Namespaces that hold objects at `p`.
     pub fn namespaces(&self, p: i64) -> Vec<String> {
+        self.namespaces_at(self.rv_at(p))
+    }
+
+    /// Namespaces that hold objects in the state at `rv`.
+    pub fn namespaces_at(&self, rv: u64) -> Vec<String> {
         let mut out: Vec<String> = self
             .index
             .iter()
-            .filter(|((_, ns, _), i)| !ns.is_empty() && self.latest(**i, p).is_some())
+            .filter(|((_, ns, _), i)| !ns.is_empty() && self.latest(**i, rv).is_some())
             .map(|((_, ns, _), _)| ns.clone())
             .collect();
         out.sort();
@@ -267,8 +331,21 @@ mod tests {
         );
         assert!(t.get(pods, "ns", "a", 30).is_none(), "deleted at 30");
         assert_eq!(t.rv_at(25), 1003);
-        let since: Vec<u64> = t.changes_since(1001, 30).map(|(rv, _)| rv).collect();
+        let since: Vec<u64> = t.between(1001, t.rv_at(30)).map(|(rv, _)| rv).collect();
         assert_eq!(since, [1002, 1003, 1004]);
+        let a_before = t.between(1002, 1003).next().map(|(_, c)| t.previous(c));
+        assert!(a_before.is_some_and(|p| p.is_none()), "b's first revision");
+        let (rv, deleted) = t.revision(pods, "ns", "a", 1004).expect("a's deletion");
+        assert_eq!((rv, deleted.event), (1004, WatchEvent::Deleted));
+        assert_eq!(
+            t.previous(deleted).map(|p| &p.object["status"]["phase"]),
+            Some(&json!("Running"))
+        );
+        assert_eq!(
+            t.state_at(pods, 1002).len(),
+            1,
+            "mid-moment: a Running, no b"
+        );
         assert_eq!(t.namespaces(25), ["ns"]);
         assert!(t.namespaces(5).is_empty());
     }

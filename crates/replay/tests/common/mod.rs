@@ -133,6 +133,7 @@ pub fn no_shift() -> ReplayOptions {
         speed: 1.0,
         looping: false,
         no_shift: true,
+        limits: understudy_replay::QueryLimits::default(),
     }
 }
 

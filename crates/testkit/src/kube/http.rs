@@ -170,7 +170,11 @@ fn objects(
             }
         };
     }
-    let filter = Filter::new(idx, ns, q);
+    // A selector the API server refuses is a 400 there too.
+    let filter = match Filter::new(idx, ns, q) {
+        Ok(f) => f,
+        Err(why) => return error(400, "BadRequest", &why, None),
+    };
     if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
         return watch(shared, filter, q);
     }

@@ -1,0 +1,336 @@
+//! The oracle of the differential tests: a real Prometheus 2.42 (Debian's
+//! `prometheus`, backfilled with `promtool`) on a loopback port, and the
+//! comparison of its answers with the engine's.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+use understudy_promql::{Labels, Value};
+
+/// A result as comparable series: (labels, points), sorted by labels
+/// unless the order itself is under test.
+pub type Normal = Vec<(Labels, Vec<(i64, f64)>)>;
+
+/// A failed query: Prometheus' `errorType` and `error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: String,
+    pub message: String,
+}
+
+/// The engine's error in Prometheus' terms.
+pub fn failure(e: &understudy_promql::Error) -> Failure {
+    let kind = match e {
+        understudy_promql::Error::BadData(_) => "bad_data",
+        understudy_promql::Error::Execution(_) => "execution",
+        understudy_promql::Error::Timeout(_) => "timeout",
+        understudy_promql::Error::Canceled(_) => "canceled",
+    };
+    Failure {
+        kind: kind.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// The engine's value as Prometheus' JSON would carry it; `ordered` keeps
+/// the order of an instant vector instead of sorting it.
+pub fn normalize(v: &Value, ordered: bool) -> Normal {
+    let mut out: Normal = match v {
+        Value::Scalar { t, v } => vec![(Labels::default(), vec![(*t, *v)])],
+        Value::String { .. } => Vec::new(),
+        Value::Vector(samples) => samples
+            .iter()
+            .map(|s| (s.labels.clone(), vec![(s.t, s.v)]))
+            .collect(),
+        Value::Matrix(series) => series
+            .iter()
+            .map(|s| {
+                let points = s.timestamps.iter().copied().zip(s.values.iter().copied());
+                (s.labels.clone(), points.collect())
+            })
+            .collect(),
+    };
+    if !ordered {
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    out
+}
+
+/// How closely values must agree.
+#[derive(Debug, Clone, Copy)]
+pub enum Precision {
+    /// Relative 1e-9: sums over different series orders may differ.
+    Close,
+    /// The same float, bit for bit (any NaN equal to any NaN).
+    Exact,
+}
+
+/// The first difference between two results, if any.
+pub fn difference(ours: &Normal, theirs: &Normal, precision: Precision) -> Option<String> {
+    if ours.len() != theirs.len() {
+        let names = |n: &Normal| n.iter().map(|s| format!("{:?}", s.0)).collect::<Vec<_>>();
+        return Some(format!(
+            "{} series vs {}:\n  ours {:?}\n  prometheus {:?}",
+            ours.len(),
+            theirs.len(),
+            names(ours),
+            names(theirs)
+        ));
+    }
+    for (i, (o, t)) in ours.iter().zip(theirs).enumerate() {
+        if o.0 != t.0 {
+            return Some(format!("series {i}: labels {:?} vs {:?}", o.0, t.0));
+        }
+        if o.1.len() != t.1.len() {
+            return Some(format!(
+                "{:?}: {} points vs {}: {:?} vs {:?}",
+                o.0,
+                o.1.len(),
+                t.1.len(),
+                o.1,
+                t.1
+            ));
+        }
+        for (a, b) in o.1.iter().zip(&t.1) {
+            if a.0 != b.0 || !same_value(a.1, b.1, precision) {
+                return Some(format!("{:?}: point {a:?} vs {b:?}", o.0));
+            }
+        }
+    }
+    None
+}
+
+fn same_value(a: f64, b: f64, precision: Precision) -> bool {
+    if a.is_nan() || b.is_nan() {
+        return a.is_nan() && b.is_nan();
+    }
+    match precision {
+        Precision::Exact => a.to_bits() == b.to_bits(),
+        Precision::Close => a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
+    }
+}
+
+/// Seconds as the API takes them.
+pub fn seconds(ms: i64) -> String {
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+}
+
+/// One sample value as OpenMetrics (Go's `ParseFloat`) reads it back
+/// exactly: Rust's shortest round-trip digits, Go's infinity spelling.
+pub fn openmetrics_value(v: f64) -> String {
+    match v {
+        f64::INFINITY => "+Inf".to_string(),
+        f64::NEG_INFINITY => "-Inf".to_string(),
+        _ if v.is_nan() => "NaN".to_string(),
+        _ => format!("{v:?}"),
+    }
+}
+
+/// A Prometheus serving a backfilled OpenMetrics file; killed on drop.
+pub struct Prometheus {
+    child: Child,
+    port: u16,
+}
+
+impl Prometheus {
+    /// Backfills `openmetrics` (a file ending in `# EOF`) into a TSDB under
+    /// `dir` and serves it.
+    pub fn start(openmetrics: &Path, dir: &Path) -> Prometheus {
+        let tsdb = dir.join("tsdb");
+        let status = Command::new(binary("promtool"))
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(openmetrics)
+            .arg(&tsdb)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run promtool");
+        assert!(status.success(), "promtool failed");
+        let config = dir.join("prometheus.yml");
+        std::fs::write(&config, "").expect("write config");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(binary("prometheus"))
+            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+            .arg("--storage.tsdb.retention.time=100y")
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--config.file={}", config.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus");
+        let prom = Prometheus { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !prom.get("/-/ready").is_ok_and(|(code, _)| code == 200) {
+            assert!(Instant::now() < deadline, "prometheus not ready after 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        prom
+    }
+
+    /// `/api/v1/query`; `ordered` keeps the vector's order.
+    pub fn query(&self, query: &str, t: i64, ordered: bool) -> Result<Normal, Failure> {
+        self.api(
+            "/api/v1/query",
+            &[("query", query), ("time", &seconds(t))],
+            ordered,
+        )
+    }
+
+    pub fn query_range(
+        &self,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Normal, Failure> {
+        let params = [
+            ("query", query),
+            ("start", &seconds(start)),
+            ("end", &seconds(end)),
+            ("step", &seconds(step)),
+        ];
+        self.api("/api/v1/query_range", &params, false)
+    }
+
+    /// `/api/v1/series` for one `match[]`: only whether it is accepted.
+    pub fn series(&self, selector: &str) -> Result<(), Failure> {
+        self.json("/api/v1/series", &[("match[]", selector)])
+            .map(drop)
+    }
+
+    fn api(&self, path: &str, params: &[(&str, &str)], ordered: bool) -> Result<Normal, Failure> {
+        let json = self.json(path, params)?;
+        parse_result(&json["data"], ordered).map_err(|message| Failure {
+            kind: "harness".to_string(),
+            message,
+        })
+    }
+
+    /// A successful answer's JSON, or its error.
+    fn json(&self, path: &str, params: &[(&str, &str)]) -> Result<Json, Failure> {
+        let harness = |message: String| Failure {
+            kind: "harness".to_string(),
+            message,
+        };
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+            .collect();
+        let (_, body) = self
+            .get(&format!("{path}?{}", query.join("&")))
+            .map_err(|e| harness(e.to_string()))?;
+        let json: Json =
+            serde_json::from_str(&body).map_err(|e| harness(format!("{e}: {body}")))?;
+        if json["status"] != "success" {
+            return Err(Failure {
+                kind: json["errorType"].as_str().unwrap_or_default().to_string(),
+                message: json["error"].as_str().unwrap_or_default().to_string(),
+            });
+        }
+        Ok(json)
+    }
+
+    /// A plain HTTP/1.0 GET (no chunked encoding to undo).
+    fn get(&self, target: &str) -> std::io::Result<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(stream, "GET {target} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let code = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Ok((code, body))
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn binary(name: &str) -> PathBuf {
+    let path = PathBuf::from("/usr/bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is required for the differential test (scripts/setup.sh installs it)",
+        path.display()
+    );
+    path
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn parse_result(data: &Json, ordered: bool) -> Result<Normal, String> {
+    let result = &data["result"];
+    let point = |p: &Json| -> Result<(i64, f64), String> {
+        let t = p[0].as_f64().ok_or("bad time")?;
+        let v = p[1].as_str().ok_or("bad value")?;
+        let v = match v {
+            "NaN" => f64::NAN,
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            other => other.parse().map_err(|e| format!("{e}"))?,
+        };
+        Ok(((t * 1000.0).round() as i64, v))
+    };
+    let labels = |m: &Json| {
+        Labels::new(
+            m.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())),
+        )
+    };
+    let mut out: Normal = match data["resultType"].as_str() {
+        Some("scalar") => vec![(Labels::default(), vec![point(result)?])],
+        Some("string") => Vec::new(),
+        Some("vector") => result
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| Ok((labels(&s["metric"]), vec![point(&s["value"])?])))
+            .collect::<Result<_, String>>()?,
+        Some("matrix") => result
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                let points = s["values"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(point)
+                    .collect::<Result<_, String>>()?;
+                Ok((labels(&s["metric"]), points))
+            })
+            .collect::<Result<_, String>>()?,
+        other => return Err(format!("unknown result type {other:?}")),
+    };
+    if !ordered {
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    Ok(out)
+}
