@@ -322,21 +322,35 @@ impl Parser {
                 return Err(self.unexpected(CONTEXT, Some("label")));
             }
             self.advance();
-            match self.peek().tok {
-                Tok::Comma if self.peek_at(1) == Tok::RightParen => {
-                    self.advance();
-                    self.advance();
-                    return Ok(());
-                }
-                Tok::Comma => {
-                    self.advance();
-                }
-                Tok::RightParen => {
-                    self.advance();
-                    return Ok(());
-                }
-                _ => return Err(self.unexpected(CONTEXT, Some("\",\" or \")\""))),
+            if self.list_separator(Tok::RightParen, CONTEXT, "\",\" or \")\"")? {
+                return Ok(());
             }
+        }
+    }
+
+    /// After an item of a `,`-separated list that may end with a trailing
+    /// comma: consumes the separator, and says whether the list is closed.
+    fn list_separator(
+        &mut self,
+        close: Tok,
+        context: Option<&str>,
+        expected: &str,
+    ) -> Parsed<bool> {
+        match self.peek().tok {
+            Tok::Comma if self.peek_at(1) == close => {
+                self.advance();
+                self.advance();
+                Ok(true)
+            }
+            Tok::Comma => {
+                self.advance();
+                Ok(false)
+            }
+            t if t == close => {
+                self.advance();
+                Ok(true)
+            }
+            _ => Err(self.unexpected(context, Some(expected))),
         }
     }
 
@@ -428,20 +442,8 @@ impl Parser {
             if matches!(op, Tok::Op(Op::EqlRegex | Op::NeqRegex)) {
                 self.facts.regex_matchers.push((label, value));
             }
-            match self.peek().tok {
-                Tok::Comma if self.peek_at(1) == Tok::RightBrace => {
-                    self.advance();
-                    self.advance();
-                    return Ok(());
-                }
-                Tok::Comma => {
-                    self.advance();
-                }
-                Tok::RightBrace => {
-                    self.advance();
-                    return Ok(());
-                }
-                _ => return Err(self.unexpected(CONTEXT, Some("\",\" or \"}\""))),
+            if self.list_separator(Tok::RightBrace, CONTEXT, "\",\" or \"}\"")? {
+                return Ok(());
             }
         }
     }
