@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as Json, json};
-use understudy_promql::{Engine, Error, Labels, Queryable, Value, check_nesting, parse_selector};
+use understudy_promql::{Engine, Error, Labels, Queryable, Value, parse_selector};
 
 use crate::encode::query_success;
 use crate::format::value;
@@ -97,15 +97,12 @@ impl Endpoint {
 }
 
 /// Evaluates on a query thread within the server's limits
-/// ([`crate::queries`]); the expression's nesting is checked first, here,
-/// as the recorded-answer lookup parses it too.
+/// ([`crate::queries`]). Both the recorded-answer lookup and the engine
+/// check the expression's nesting before they parse it.
 async fn evaluate<F>(state: &Arc<AppState>, endpoint: Endpoint, query: String, f: F) -> Response
 where
     F: FnOnce(&ReplayView<'_>, &Engine, &str) -> Result<Value, Error> + Send + 'static,
 {
-    if let Err(e) = check_nesting(&query) {
-        return endpoint.error(e);
-    }
     let map = state.mapping();
     let shared = Arc::clone(state);
     let answer = state

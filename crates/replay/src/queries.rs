@@ -53,10 +53,6 @@ impl Queries {
         }
     }
 
-    pub fn limits(&self) -> &QueryLimits {
-        &self.limits
-    }
-
     /// The engine settings queries run with (lookback, limits).
     pub fn engine(&self) -> &Engine {
         &self.engine
