@@ -19,6 +19,8 @@
 //!
 //! Object timestamps are shifted like samples ([`shift`]).
 
+#[cfg(test)]
+mod fixtures;
 pub mod metrics;
 pub mod protocol;
 pub mod resources;

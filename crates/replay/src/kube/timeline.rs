@@ -291,25 +291,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn rev(at: i64, event: WatchEvent, name: &str, phase: &str) -> ObjectRevision {
-        ObjectRevision {
-            observed_ms: at,
-            server_time_ms: None,
-            kind: "Pod".into(),
-            api_version: "v1".into(),
-            namespace: Some("ns".into()),
-            name: Some(name.into()),
-            uid: None,
-            resource_version: Some("7".into()),
-            event,
-            object: Some(
-                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "ns"},
-                       "status": {"phase": phase}})
-                .to_string(),
-            ),
-        }
-    }
+    use crate::kube::fixtures::pod as rev;
 
     #[test]
     fn the_state_at_a_moment_is_a_prefix_of_the_history() {

@@ -130,15 +130,7 @@ mod tests {
     use super::*;
 
     fn now(epoch: u64, position: i64) -> Now {
-        let mapping = Mapping {
-            position,
-            anchor_wall: 0,
-            anchor_pos: 0,
-            speed: 1.0,
-            no_shift: true,
-            now_wall: 0,
-        };
-        Now::at(&Timeline::new(Vec::new()), mapping, epoch)
+        crate::kube::fixtures::now(&Timeline::new(Vec::new()), epoch, position)
     }
 
     #[test]

@@ -254,30 +254,9 @@ fn local(o: &Value) -> u64 {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use understudy_core::ObjectRevision;
 
     use super::*;
-    use crate::clock::Mapping;
-
-    fn rev(at: i64, event: WatchEvent, name: &str, phase: &str) -> ObjectRevision {
-        ObjectRevision {
-            observed_ms: at,
-            server_time_ms: None,
-            kind: "Pod".into(),
-            api_version: "v1".into(),
-            namespace: Some("ns".into()),
-            name: Some(name.into()),
-            uid: None,
-            resource_version: None,
-            event,
-            object: Some(
-                json!({"apiVersion": "v1", "kind": "Pod",
-                       "metadata": {"name": name, "namespace": "ns"},
-                       "status": {"phase": phase}})
-                .to_string(),
-            ),
-        }
-    }
+    use crate::kube::fixtures::{now as at, pod as rev};
 
     /// Changes 1001 to 1005: a, b, a again and c, b's deletion.
     fn timeline() -> Timeline {
@@ -288,18 +267,6 @@ mod tests {
             rev(30, WatchEvent::Added, "c", "Running"),
             rev(40, WatchEvent::Deleted, "b", "Succeeded"),
         ])
-    }
-
-    fn at(t: &Timeline, epoch: u64, position: i64) -> Now {
-        let mapping = Mapping {
-            position,
-            anchor_wall: 0,
-            anchor_pos: 0,
-            speed: 1.0,
-            no_shift: true,
-            now_wall: 0,
-        };
-        Now::at(t, mapping, epoch)
     }
 
     fn pods(t: &Timeline, selector: &str) -> Filter {
