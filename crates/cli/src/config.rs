@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use understudy_source_kube::KubeConfig;
 use understudy_source_nats::NatsConfig;
-use understudy_source_prom::PrometheusConfig;
+use understudy_source_prom::PromConfig;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -193,7 +193,7 @@ impl Config {
     }
 
     /// The `[[source.prometheus]]` sections.
-    pub fn prometheus_sources(&self) -> Result<Vec<PrometheusConfig>> {
+    pub fn prometheus_sources(&self) -> Result<Vec<PromConfig>> {
         let Some(v) = self.source.get("prometheus") else {
             return Ok(Vec::new());
         };

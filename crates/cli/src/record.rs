@@ -32,7 +32,7 @@ use crate::recording_source::RecordingSource;
 use crate::signals::Stop;
 use understudy_source_kube::KubeSource;
 use understudy_source_nats::NatsSource;
-use understudy_source_prom::{PrometheusSource, RemoteWriteSource};
+use understudy_source_prom::{PromSource, RemoteWriteSource};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -92,7 +92,7 @@ fn build_sources(config: &Config, context: Option<&str>) -> Result<Vec<Box<dyn S
         if let Some(rw) = &c.remote_write {
             sources.push(Box::new(RemoteWriteSource::new(i, rw.clone())));
         }
-        let source = PrometheusSource::new(i, c, plan.queries, plan.selectors)
+        let source = PromSource::new(i, c, plan.queries, plan.selectors)
             .map_err(|e| anyhow::anyhow!("[[source.prometheus]] #{i}: {e}"))?;
         sources.push(Box::new(source));
     }

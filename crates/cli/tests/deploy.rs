@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use understudy_source_kube::{DEFAULT_KINDS, KindSpec, KubeConfig};
 use understudy_source_nats::NatsConfig;
-use understudy_source_prom::PrometheusConfig;
+use understudy_source_prom::PromConfig;
 
 const NAMESPACE: &str = "understudy";
 const PORT: i32 = 9464;
@@ -386,7 +386,7 @@ fn the_config_map_holds_a_config_the_recorder_accepts() {
             "source.{kind}"
         );
     }
-    let prometheus: Vec<PrometheusConfig> = sources["prometheus"]
+    let prometheus: Vec<PromConfig> = sources["prometheus"]
         .clone()
         .try_into()
         .expect("[[source.prometheus]]");

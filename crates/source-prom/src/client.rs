@@ -8,7 +8,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use understudy_core::read_secret;
 
-use crate::config::{Auth, PrometheusConfig};
+use crate::config::{Auth, PromConfig};
 
 /// Installs rustls' ring provider for the process. Needed once before the
 /// first TLS connection; a second call is harmless.
@@ -94,7 +94,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 /// A client for `config`'s Prometheus, with its auth and TLS settings.
 /// Errors name the file or setting that is wrong.
-pub fn build(config: &PrometheusConfig) -> Result<Client, String> {
+pub fn build(config: &PromConfig) -> Result<Client, String> {
     // reqwest panics building a client when no provider is installed.
     install_tls_provider();
     let mut headers = HeaderMap::new();

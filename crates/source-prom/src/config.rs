@@ -11,7 +11,7 @@ pub use understudy_core::Secret;
 /// One Prometheus to record.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PrometheusConfig {
+pub struct PromConfig {
     /// Base URL of the Prometheus HTTP API, e.g. `http://127.0.0.1:9090`.
     pub url: String,
     /// How often selectors are fetched and queries evaluated.
@@ -132,7 +132,7 @@ fn default_max_body() -> usize {
     32 << 20
 }
 
-impl PrometheusConfig {
+impl PromConfig {
     /// Every problem of the section, each naming its field.
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
@@ -201,7 +201,7 @@ pub fn check_selector(s: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> PrometheusConfig {
+    fn parse(text: &str) -> PromConfig {
         match serde_json::from_str(text) {
             Ok(c) => c,
             Err(e) => panic!("{e}"),

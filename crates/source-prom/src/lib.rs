@@ -23,8 +23,8 @@ mod remote_write;
 mod source;
 
 pub use client::install_tls_provider;
-pub use config::{Auth, PrometheusConfig, RemoteWrite, Secret, Tls, check_selector};
+pub use config::{Auth, PromConfig, RemoteWrite, Secret, Tls, check_selector};
 pub use fetch::{QUERY_LABEL, RESULT_METRIC};
 pub use plan::{Plan, plan};
 pub use remote_write::RemoteWriteSource;
-pub use source::{NamedQuery, PrometheusSource};
+pub use source::{NamedQuery, PromSource};

@@ -5,7 +5,7 @@
 
 use understudy_grafana::{Dashboard, QueryContext, TimeRange};
 
-use crate::config::PrometheusConfig;
+use crate::config::PromConfig;
 use crate::source::NamedQuery;
 
 /// What [`plan`] found.
@@ -20,7 +20,7 @@ pub struct Plan {
 
 /// The queries and selectors of `config`; an error names the dashboard
 /// file or query that cannot be used.
-pub fn plan(config: &PrometheusConfig) -> Result<Plan, String> {
+pub fn plan(config: &PromConfig) -> Result<Plan, String> {
     let mut plan = Plan {
         queries: config
             .queries
@@ -76,7 +76,7 @@ pub fn plan(config: &PrometheusConfig) -> Result<Plan, String> {
 mod tests {
     use super::*;
 
-    fn config(json: serde_json::Value) -> PrometheusConfig {
+    fn config(json: serde_json::Value) -> PromConfig {
         serde_json::from_value(json).expect("config")
     }
 

@@ -8,7 +8,7 @@ use prometheus_http_query::Client;
 use understudy_core::{BoxFuture, Labels, SampleBatch, Series, Sink, Source, SourceError, now_ms};
 
 use crate::client::{self, Failure};
-use crate::config::PrometheusConfig;
+use crate::config::PromConfig;
 use crate::fetch::{self, RawSelector, SeriesCache, Window};
 
 /// After an outage the first fetch reaches back to the last good one (a
@@ -30,9 +30,9 @@ pub struct NamedQuery {
 /// Records one Prometheus: raw samples of its selectors and the answers of
 /// its queries, every interval, aligned to multiples of the interval (as
 /// Grafana aligns its steps).
-pub struct PrometheusSource {
+pub struct PromSource {
     name: String,
-    config: PrometheusConfig,
+    config: PromConfig,
     client: Client,
     raw: Vec<RawSelector>,
     queries: Vec<NamedQuery>,
@@ -48,9 +48,9 @@ pub struct PrometheusSource {
     health: BTreeMap<(String, String), Arc<Series>>,
 }
 
-impl std::fmt::Debug for PrometheusSource {
+impl std::fmt::Debug for PromSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrometheusSource")
+        f.debug_struct("PromSource")
             .field("name", &self.name)
             .field("url", &self.config.url)
             .field("selectors", &self.raw.len())
@@ -59,16 +59,16 @@ impl std::fmt::Debug for PrometheusSource {
     }
 }
 
-impl PrometheusSource {
+impl PromSource {
     /// The source `prometheus[index]` for `config`, recording `queries`
     /// (the config's own and those imported from dashboards) and the raw
     /// samples of `selectors` (the config's and the queries' own).
     pub fn new(
         index: usize,
-        config: PrometheusConfig,
+        config: PromConfig,
         queries: Vec<NamedQuery>,
         selectors: Vec<String>,
-    ) -> Result<PrometheusSource, String> {
+    ) -> Result<PromSource, String> {
         let client = client::build(&config)?;
         let mut seen = std::collections::HashSet::new();
         let raw = selectors
@@ -76,7 +76,7 @@ impl PrometheusSource {
             .filter(|s| seen.insert(s.clone()))
             .map(RawSelector::new)
             .collect();
-        Ok(PrometheusSource {
+        Ok(PromSource {
             name: format!("prometheus[{index}]"),
             config,
             client,
@@ -225,7 +225,7 @@ impl PrometheusSource {
     }
 }
 
-impl Source for PrometheusSource {
+impl Source for PromSource {
     fn name(&self) -> &str {
         &self.name
     }

@@ -5,15 +5,15 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use understudy_core::{SourceError, now_ms};
-use understudy_source_prom::{NamedQuery, PrometheusConfig, PrometheusSource, QUERY_LABEL};
+use understudy_source_prom::{NamedQuery, PromConfig, PromSource, QUERY_LABEL};
 use understudy_testkit::{
     Collect, Prometheus, prometheus_scraping_exporter, query, raw, sample_key,
 };
 
 const SELECTORS: [&str; 2] = ["test_requests_total", r#"{__name__="test_temperature"}"#];
 
-fn source(url: &str, queries: &[(&str, &str)]) -> PrometheusSource {
-    let config: PrometheusConfig = serde_json::from_value(serde_json::json!({
+fn source(url: &str, queries: &[(&str, &str)]) -> PromSource {
+    let config: PromConfig = serde_json::from_value(serde_json::json!({
         "url": url,
         "interval": "2s",
         "timeout": "3s",
@@ -28,7 +28,7 @@ fn source(url: &str, queries: &[(&str, &str)]) -> PrometheusSource {
         })
         .collect();
     let selectors = SELECTORS.iter().map(|s| (*s).to_owned()).collect();
-    PrometheusSource::new(0, config, queries, selectors).expect("source")
+    PromSource::new(0, config, queries, selectors).expect("source")
 }
 
 /// Raw samples (no recorded answers, no health series) as `(key, t, v)`.
@@ -67,7 +67,7 @@ fn theirs(prom: &Prometheus, at_s: i64, from: i64, to: i64) -> Vec<(String, i64,
 }
 
 /// Runs ticks every 2 s; returns their evaluation times (s).
-async fn ticks(src: &mut PrometheusSource, sink: &Collect, n: usize) -> Vec<i64> {
+async fn ticks(src: &mut PromSource, sink: &Collect, n: usize) -> Vec<i64> {
     let mut at = Vec::new();
     for _ in 0..n {
         let t = now_ms() / 1000;
@@ -200,15 +200,14 @@ async fn bad_queries_and_selectors_are_counted_not_fatal() {
 async fn series_beyond_the_limit_are_left_out_and_the_truncation_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_exp, prom) = prometheus_scraping_exporter(dir.path(), "").await;
-    let config: PrometheusConfig = serde_json::from_value(serde_json::json!({
+    let config: PromConfig = serde_json::from_value(serde_json::json!({
         "url": prom.url,
         "interval": "2s",
         "max_series_per_selector": 1,
     }))
     .expect("config");
     let selector = r#"{__name__=~"test_.*"}"#;
-    let mut src =
-        PrometheusSource::new(0, config, vec![], vec![selector.to_owned()]).expect("source");
+    let mut src = PromSource::new(0, config, vec![], vec![selector.to_owned()]).expect("source");
     let sink = Collect::default();
     ticks(&mut src, &sink, 2).await;
     let kept: BTreeSet<String> = recorded_raw(&sink).into_iter().map(|s| s.0).collect();
@@ -244,7 +243,7 @@ async fn tls_and_basic_auth_work_and_wrong_credentials_are_named() {
     let password = dir.path().join("password");
     std::fs::write(&password, "s3cret\n").expect("write");
     let secured = |auth: serde_json::Value, tls: serde_json::Value| {
-        let config: PrometheusConfig = serde_json::from_value(serde_json::json!({
+        let config: PromConfig = serde_json::from_value(serde_json::json!({
             "url": prom.url,
             "interval": "2s",
             "selectors": ["test_temperature"],
@@ -252,7 +251,7 @@ async fn tls_and_basic_auth_work_and_wrong_credentials_are_named() {
             "tls": tls,
         }))
         .expect("config");
-        PrometheusSource::new(0, config, vec![], vec!["test_temperature".into()]).expect("source")
+        PromSource::new(0, config, vec![], vec!["test_temperature".into()]).expect("source")
     };
     let good_auth =
         serde_json::json!({"basic": {"username": "recorder", "password_file": password}});
