@@ -115,7 +115,6 @@ impl Health {
     }
 
     /// Registers a source so its error counter exists from the start.
-    #[allow(dead_code, reason = "sources arrive with their own issues")]
     pub fn source_error(&self, source: &str, add: u64) {
         let mut s = self.lock();
         match s.source_errors.iter_mut().find(|(n, _)| n == source) {

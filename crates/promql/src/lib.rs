@@ -6,8 +6,6 @@
 //! - [`Queryable`]: where series come from; [`MemStorage`] holds them in memory.
 //! - [`Engine::instant`] and [`Engine::range`] evaluate an expression, giving
 //!   a [`Value`] or an [`Error`] whose kind maps to Prometheus' `errorType`.
-//!
-//! THE PUBLIC API BELOW IS FIXED (the replay server is written against it).
 
 mod aggregate;
 mod binary;
