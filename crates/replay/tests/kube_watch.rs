@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use understudy_core::{ObjectRevision, TimeRange, WatchEvent};
+use understudy_kube_wire::Filter;
 use understudy_replay::clock::{Clock, ClockOptions};
-use understudy_replay::kube::protocol::Filter;
 use understudy_replay::kube::timeline::Timeline;
 use understudy_replay::kube::versions::Now;
 use understudy_replay::kube::watch::Watcher;

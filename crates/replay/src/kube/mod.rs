@@ -22,7 +22,6 @@
 #[cfg(test)]
 mod fixtures;
 pub mod metrics;
-pub mod protocol;
 pub mod resources;
 pub mod shift;
 pub mod table;
@@ -40,12 +39,12 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use understudy_kube_wire::{
+    AGGREGATED, Filter, error, event_line, flag, not_found_object, not_found_path, query,
+    read_only, respond, respond_as, segments, streaming, version,
+};
 
 use crate::server::AppState;
-use protocol::{
-    AGGREGATED, Filter, error, event_line, flag, not_found_object, not_found_path, query, respond,
-    respond_as, streaming, version,
-};
 use resources::NAMESPACES;
 use shift::shifted;
 use table::{Include, table};
@@ -95,14 +94,14 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = protocol::read_only(
+    if let Some(refused) = read_only(
         &method,
         uri.path(),
         &format!("this is a replay of the recording {}", state.recording),
     ) {
         return refused;
     }
-    let segs = protocol::segments(uri.path());
+    let segs = segments(uri.path());
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let q = query(uri.query());
     let m = state.app.mapping();
@@ -298,7 +297,7 @@ fn objects(
     }
     let filter = match Filter::new(idx, ns.filter(|_| res.namespaced), q) {
         Ok(f) => f,
-        Err(why) => return error(400, "BadRequest", &why, None),
+        Err(why) => return error(400, "BadRequest", &why.to_string(), None),
     };
     if flag(q, "watch") {
         return watch_stream(Arc::clone(state), filter, q, as_table, include);

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use understudy_core::{ObjectRevision, WatchEvent};
+use understudy_kube_wire::{decode, query};
 
-use super::protocol::{decode, query};
 use super::resources::Resources;
 
 /// resourceVersions start above zero: "0" means "any" to clients.

@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use understudy_core::WatchEvent;
+use understudy_kube_wire::{Filter, status};
 
-use super::protocol::{Filter, status};
 use super::timeline::{Change, Timeline};
 use super::versions::Now;
 use crate::clock::Mapping;

@@ -10,10 +10,11 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
-// The wire protocol is the replay's: one implementation of selectors,
+// The wire protocol is the replay's too: one implementation of selectors,
 // Status objects and watch streams for both servers.
-use understudy_replay::kube::protocol::{
-    self, Filter, error, event_line, not_found_path, query, respond, status, streaming, version,
+use understudy_kube_wire::{
+    Filter, error, event_line, not_found_path, query, read_only, respond, segments, status,
+    streaming, version,
 };
 
 use super::resources::{self, RESOURCES};
@@ -24,11 +25,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
-    let segs = protocol::segments(uri.path());
+    let segs = segments(uri.path());
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    if let Some(refused) =
-        protocol::read_only(&method, uri.path(), "this is the fixture API server")
-    {
+    if let Some(refused) = read_only(&method, uri.path(), "this is the fixture API server") {
         return refused;
     }
     let raw = uri
@@ -173,7 +172,7 @@ fn objects(
     // A selector the API server refuses is a 400 there too.
     let filter = match Filter::new(idx, ns, q) {
         Ok(f) => f,
-        Err(why) => return error(400, "BadRequest", &why, None),
+        Err(why) => return error(400, "BadRequest", &why.to_string(), None),
     };
     if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
         return watch(shared, filter, q);

@@ -1,127 +1,39 @@
-//! The pieces of the Kubernetes API protocol every handler needs: query
-//! parameters, label and field selectors, `Status` errors as the API server
-//! words them, watch event lines and streamed responses.
+//! Label and field selectors, read and checked as the API server reads
+//! them, and the [`Filter`] a list or watch request asks for.
 
 use std::collections::HashMap;
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
-use percent_encoding::percent_decode_str;
-use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use serde_json::Value;
 
-/// A JSON response.
-pub fn respond(code: StatusCode, body: &Value) -> Response {
-    respond_as(code, body, "application/json")
-}
-
-/// The media type of aggregated discovery; clients tell it from a plain
-/// APIGroupList by the Content-Type alone.
-pub const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-
-/// A JSON answer with its media type.
-pub fn respond_as(code: StatusCode, body: &Value, content_type: &'static str) -> Response {
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = code;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r
-}
-
-/// A `Status` object, as the API server sends with an error.
-pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
-    let mut s = json!({
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    });
-    if let Some(d) = details {
-        s["details"] = d;
-    }
-    s
-}
-
-pub fn error(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
-    respond(
-        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        &status(code, reason, message, details),
-    )
-}
-
-/// The API server's answer to a path it does not serve.
-pub fn not_found_path() -> Response {
-    error(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-        Some(
-            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}),
-        ),
-    )
-}
-
-/// `resource "name" not found`, with the group as the server qualifies it.
-pub fn not_found_object(group: &str, resource: &str, name: &str) -> Response {
-    let qualified = if group.is_empty() {
-        resource.to_owned()
-    } else {
-        format!("{resource}.{group}")
-    };
-    error(
-        404,
-        "NotFound",
-        &format!("{qualified} \"{name}\" not found"),
-        Some(json!({"name": name, "group": group, "kind": resource})),
-    )
-}
-
-/// Query parameters, decoded (`+` is a space, as in Go's url.ParseQuery).
-pub fn query(q: Option<&str>) -> HashMap<String, String> {
-    q.unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-pub fn decode(s: &str) -> String {
-    percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
-/// Whether a boolean query parameter is set.
-/// A path's segments, percent-decoded (`/api/v1/namespaces/ns/pods` →
-/// `api`, `v1`, …), for matching on the API server's path grammar.
-pub fn segments(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .collect()
-}
-
-/// A 405 for anything but GET and HEAD: `why` says whose API is read-only.
-pub fn read_only(method: &axum::http::Method, path: &str, why: &str) -> Option<Response> {
-    (method != axum::http::Method::GET && method != axum::http::Method::HEAD).then(|| {
-        error(
-            405,
-            "MethodNotAllowed",
-            &format!("{why}: {method} {path} cannot change it (read-only)"),
-            None,
-        )
-    })
-}
-
-pub fn flag(q: &HashMap<String, String>, name: &str) -> bool {
-    q.get(name).is_some_and(|v| v == "true" || v == "1")
+/// A selector the API server would refuse; the message is the 400's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    #[error("nested parentheses in selector {0:?}")]
+    NestedParentheses(String),
+    #[error("unbalanced ')' in selector {0:?}")]
+    UnbalancedParenthesis(String),
+    #[error("unclosed '(' in selector {0:?}")]
+    UnclosedParenthesis(String),
+    /// An empty term among others (`a,,b`): a typo, not "everything".
+    #[error("empty requirement in selector {0:?}")]
+    EmptyRequirement(String),
+    #[error("unable to parse requirement {term:?}: a set of values must be in parentheses: (a, b)")]
+    SetWithoutParentheses { term: String },
+    #[error(
+        "unable to parse requirement {term:?}: {key:?} is not a label name: a name of up to 63 \
+         letters, digits, '-', '_' or '.', beginning and ending with a letter or digit, \
+         optionally after a DNS prefix and '/'"
+    )]
+    LabelName { term: String, key: String },
+    #[error(
+        "unable to parse requirement {term:?}: {value:?} is not a label value: up to 63 \
+         letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"
+    )]
+    LabelValue { term: String, value: String },
+    #[error("invalid selector: {term:?}; field selectors take only =, == and !=")]
+    FieldOperator { term: String },
+    #[error("invalid field selector {term:?}: {path:?} is not a field path")]
+    FieldPath { term: String, path: String },
 }
 
 /// A `labelSelector` or `fieldSelector`: `a=b`, `a==b`, `a!=b`, `a`, `!a`,
@@ -144,21 +56,17 @@ impl Selector {
     /// label names (`[prefix/]name`), values label values, sets in
     /// parentheses. A selector it cannot read is a 400 there, so here too,
     /// never a list filtered by a guess.
-    pub fn labels(s: &str) -> Result<Selector, String> {
-        let terms = split_terms(s)?;
-        terms
+    pub fn labels(s: &str) -> Result<Selector, SelectorError> {
+        split_terms(s)?
             .iter()
-            .map(|t| {
-                label_term(t).map_err(|why| format!("unable to parse requirement {t:?}: {why}"))
-            })
+            .map(|t| label_term(t))
             .collect::<Result<_, _>>()
             .map(Selector)
     }
 
     /// A `fieldSelector`: `path=value`, `path==value` or `path!=value`.
-    pub fn fields(s: &str) -> Result<Selector, String> {
-        let terms = split_terms(s)?;
-        terms
+    pub fn fields(s: &str) -> Result<Selector, SelectorError> {
+        split_terms(s)?
             .iter()
             .map(|t| {
                 let (k, op) = if let Some((k, v)) = t.split_once("!=") {
@@ -168,9 +76,7 @@ impl Selector {
                 } else if let Some((k, v)) = t.split_once('=') {
                     (k, Op::Eq(v.trim().to_owned()))
                 } else {
-                    return Err(format!(
-                        "invalid selector: {t:?}; field selectors take only =, == and !="
-                    ));
+                    return Err(SelectorError::FieldOperator { term: t.clone() });
                 };
                 let k = k.trim();
                 let path_ok = !k.is_empty()
@@ -181,9 +87,10 @@ impl Selector {
                                 .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
                     });
                 if !path_ok {
-                    return Err(format!(
-                        "invalid field selector {t:?}: {k:?} is not a field path"
-                    ));
+                    return Err(SelectorError::FieldPath {
+                        term: t.clone(),
+                        path: k.to_owned(),
+                    });
                 }
                 Ok((k.to_owned(), op))
             })
@@ -209,13 +116,13 @@ impl Selector {
 }
 
 /// Terms split at commas outside parentheses.
-fn split_terms(s: &str) -> Result<Vec<String>, String> {
+fn split_terms(s: &str) -> Result<Vec<String>, SelectorError> {
     let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0u32);
     for c in s.chars() {
         match c {
-            '(' if depth > 0 => return Err(format!("nested parentheses in selector {s:?}")),
+            '(' if depth > 0 => return Err(SelectorError::NestedParentheses(s.to_owned())),
             '(' => depth = 1,
-            ')' if depth == 0 => return Err(format!("unbalanced ')' in selector {s:?}")),
+            ')' if depth == 0 => return Err(SelectorError::UnbalancedParenthesis(s.to_owned())),
             ')' => depth = 0,
             ',' if depth == 0 => {
                 out.push(std::mem::take(&mut cur));
@@ -226,71 +133,69 @@ fn split_terms(s: &str) -> Result<Vec<String>, String> {
         cur.push(c);
     }
     if depth > 0 {
-        return Err(format!("unclosed '(' in selector {s:?}"));
+        return Err(SelectorError::UnclosedParenthesis(s.to_owned()));
     }
     out.push(cur);
     let terms: Vec<String> = out.into_iter().map(|t| t.trim().to_owned()).collect();
     // An empty selector selects everything; an empty term among others is a typo.
     if terms.len() > 1 && terms.iter().any(String::is_empty) {
-        return Err(format!("empty requirement in selector {s:?}"));
+        return Err(SelectorError::EmptyRequirement(s.to_owned()));
     }
     Ok(terms.into_iter().filter(|t| !t.is_empty()).collect())
 }
 
-fn label_term(t: &str) -> Result<(String, Op), String> {
-    let set = |rest: &str| -> Result<Vec<String>, String> {
+fn label_term(t: &str) -> Result<(String, Op), SelectorError> {
+    let value = |v: &str| -> Result<String, SelectorError> {
+        if v.is_empty() || is_name(v) {
+            Ok(v.to_owned())
+        } else {
+            Err(SelectorError::LabelValue {
+                term: t.to_owned(),
+                value: v.to_owned(),
+            })
+        }
+    };
+    let set = |rest: &str| -> Result<Vec<String>, SelectorError> {
         let inner = rest
             .trim()
             .strip_prefix('(')
             .and_then(|r| r.strip_suffix(')'))
-            .ok_or("a set of values must be in parentheses: (a, b)")?;
-        inner.split(',').map(|v| label_value(v.trim())).collect()
+            .ok_or_else(|| SelectorError::SetWithoutParentheses { term: t.to_owned() })?;
+        inner.split(',').map(|v| value(v.trim())).collect()
     };
     let (k, op) = if let Some((k, rest)) = t.split_once(" notin ") {
         (k, Op::NotIn(set(rest)?))
     } else if let Some((k, rest)) = t.split_once(" in ") {
         (k, Op::In(set(rest)?))
     } else if let Some((k, v)) = t.split_once("!=") {
-        (k, Op::Ne(label_value(v.trim())?))
+        (k, Op::Ne(value(v.trim())?))
     } else if let Some((k, v)) = t.split_once("==") {
-        (k, Op::Eq(label_value(v.trim())?))
+        (k, Op::Eq(value(v.trim())?))
     } else if let Some((k, v)) = t.split_once('=') {
-        (k, Op::Eq(label_value(v.trim())?))
+        (k, Op::Eq(value(v.trim())?))
     } else if let Some(k) = t.strip_prefix('!') {
         (k, Op::Absent)
     } else {
         (t, Op::Exists)
     };
     let k = k.trim();
-    label_key(k)?;
+    if !is_label_key(k) {
+        return Err(SelectorError::LabelName {
+            term: t.to_owned(),
+            key: k.to_owned(),
+        });
+    }
     Ok((k.to_owned(), op))
 }
 
 /// A label name: `[prefix/]name`, the prefix a DNS subdomain.
-fn label_key(k: &str) -> Result<(), String> {
+fn is_label_key(k: &str) -> bool {
     let (prefix, name) = k.rsplit_once('/').unwrap_or(("", k));
     let prefix_ok = prefix.len() <= 253
         && prefix
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-    if !(prefix_ok && k.rsplit_once('/').is_none_or(|(p, _)| !p.is_empty()) && is_name(name)) {
-        return Err(format!(
-            "{k:?} is not a label name: a name of up to 63 letters, digits, '-', '_' or '.', \
-             beginning and ending with a letter or digit, optionally after a DNS prefix and '/'"
-        ));
-    }
-    Ok(())
-}
-
-fn label_value(v: &str) -> Result<String, String> {
-    if v.is_empty() || is_name(v) {
-        Ok(v.to_owned())
-    } else {
-        Err(format!(
-            "{v:?} is not a label value: up to 63 letters, digits, '-', '_' or '.', \
-             beginning and ending with a letter or digit"
-        ))
-    }
+    prefix_ok && k.rsplit_once('/').is_none_or(|(p, _)| !p.is_empty()) && is_name(name)
 }
 
 fn is_name(s: &str) -> bool {
@@ -306,6 +211,9 @@ fn is_name(s: &str) -> bool {
 /// Which objects of one resource a list or watch asks for.
 #[derive(Debug, Clone)]
 pub struct Filter {
+    /// The resource, as an index into the serving side's own table of
+    /// resources (each server has its own; the protocol needs only
+    /// "the same one or not").
     pub resource: usize,
     pub namespace: Option<String>,
     pub labels: Selector,
@@ -313,12 +221,13 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The filter a request asks for; the error is the 400's message.
+    /// The filter a request's query (`labelSelector`, `fieldSelector`)
+    /// asks for; the error is the 400's message.
     pub fn new(
         resource: usize,
         namespace: Option<&str>,
         q: &HashMap<String, String>,
-    ) -> Result<Filter, String> {
+    ) -> Result<Filter, SelectorError> {
         Ok(Filter {
             resource,
             namespace: namespace.map(str::to_owned),
@@ -327,6 +236,7 @@ impl Filter {
         })
     }
 
+    /// Whether `obj`, an object of `resource`, is selected.
     pub fn matches(&self, resource: usize, obj: &Value) -> bool {
         resource == self.resource
             && self
@@ -350,43 +260,10 @@ impl Filter {
     }
 }
 
-/// `/version`: the Kubernetes release whose API this speaks.
-pub fn version() -> Value {
-    json!({
-        "major": "1",
-        "minor": "32",
-        "gitVersion": "v1.32.0",
-        "gitCommit": "0000000000000000000000000000000000000000",
-        "gitTreeState": "clean",
-        "buildDate": "2024-12-11T00:00:00Z",
-        "goVersion": "go1.23.3",
-        "compiler": "gc",
-        "platform": "linux/amd64",
-    })
-}
-
-/// One line of a watch stream.
-pub fn event_line(kind: &str, object: &Value) -> Bytes {
-    let mut s = json!({"type": kind, "object": object}).to_string();
-    s.push('\n');
-    Bytes::from(s)
-}
-
-/// A chunked JSON stream fed by `rx`; an `Err` cuts the connection.
-pub fn streaming(rx: mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let mut r = Response::new(Body::from_stream(stream));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -442,13 +319,55 @@ mod tests {
         }
     }
 
+    /// The messages are the 400's body: they name the term and what is wrong.
     #[test]
-    fn queries_decode_like_go() {
-        let q = query(Some(
-            "labelSelector=scaledobject.keda.sh%2Fname%3Dmeme-backend&x=a+b&watch=1",
-        ));
-        assert_eq!(q["labelSelector"], "scaledobject.keda.sh/name=meme-backend");
-        assert_eq!(q["x"], "a b");
-        assert!(flag(&q, "watch"));
+    fn refusals_say_which_term_and_why() {
+        let msg = |s: &str| Selector::labels(s).expect_err("refused").to_string();
+        assert_eq!(
+            msg("app in x"),
+            "unable to parse requirement \"app in x\": a set of values must be in parentheses: (a, b)"
+        );
+        assert!(
+            msg("app=-x")
+                .starts_with("unable to parse requirement \"app=-x\": \"-x\" is not a label value")
+        );
+        assert!(
+            msg("-app")
+                .starts_with("unable to parse requirement \"-app\": \"-app\" is not a label name")
+        );
+        assert_eq!(
+            msg("app,,tier"),
+            "empty requirement in selector \"app,,tier\""
+        );
+        assert_eq!(
+            Selector::fields("status.phase")
+                .expect_err("refused")
+                .to_string(),
+            "invalid selector: \"status.phase\"; field selectors take only =, == and !="
+        );
+    }
+
+    #[test]
+    fn filters_match_resource_namespace_labels_and_fields() {
+        let q = HashMap::from([
+            ("labelSelector".to_owned(), "app=web".to_owned()),
+            (
+                "fieldSelector".to_owned(),
+                "status.phase=Running".to_owned(),
+            ),
+        ]);
+        let f = Filter::new(3, Some("ns"), &q).expect("valid");
+        let pod = json!({
+            "metadata": {"namespace": "ns", "labels": {"app": "web"}},
+            "status": {"phase": "Running"},
+        });
+        assert!(f.matches(3, &pod));
+        assert!(!f.matches(4, &pod));
+        let mut other = pod.clone();
+        other["metadata"]["namespace"] = json!("elsewhere");
+        assert!(!f.matches(3, &other));
+        let mut pending = pod.clone();
+        pending["status"]["phase"] = json!("Pending");
+        assert!(!f.matches(3, &pending));
     }
 }
