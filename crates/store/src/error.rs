@@ -38,8 +38,10 @@ pub enum StoreError {
         supported: u32,
         tool: &'static str,
     },
-    #[error("{} is not an understudy recording: it has no manifest.json", path.display())]
-    NotARecording { path: PathBuf },
+    #[error("{} does not exist", path.display())]
+    Missing { path: PathBuf },
+    #[error("{} is not an understudy recording: {why}", path.display())]
+    NotARecording { path: PathBuf, why: &'static str },
     #[error(
         "{} is in use by another understudy process (recording or repairing); stop it first",
         path.display()

@@ -158,9 +158,25 @@ impl Manifest {
         let path = dir.join(MANIFEST_FILE);
         let bytes = match fs::read(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StoreError::NotARecording {
-                    path: dir.to_owned(),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                let path = dir.to_owned();
+                return Err(if dir.is_dir() {
+                    StoreError::NotARecording {
+                        path,
+                        why: "it has no manifest.json",
+                    }
+                } else if dir.exists() {
+                    StoreError::NotARecording {
+                        path,
+                        why: "it is a file; a recording is a directory holding manifest.json",
+                    }
+                } else {
+                    StoreError::Missing { path }
                 });
             }
             Err(e) => return Err(e).io("read", &path),
@@ -240,6 +256,28 @@ mod tests {
 
     fn parse(json: &str) -> Result<Manifest> {
         Manifest::parse(json.as_bytes(), Path::new("r/manifest.json"))
+    }
+
+    /// Issue 17: a misspelt recording said "has no manifest.json".
+    #[test]
+    fn a_missing_directory_is_not_one_without_a_manifest() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let said = |dir: &Path| Manifest::load(dir).expect_err("no recording").to_string();
+        let missing = root.path().join("conflcit");
+        assert_eq!(
+            said(&missing),
+            format!("{} does not exist", missing.display())
+        );
+        let file = root.path().join("notes.txt");
+        fs::write(&file, "mine").expect("write");
+        assert_eq!(
+            said(&file.join("x")),
+            format!("{}/x does not exist", file.display())
+        );
+        assert!(said(&file).ends_with("is not an understudy recording: it is a file; a recording is a directory holding manifest.json"));
+        assert!(
+            said(root.path()).ends_with("is not an understudy recording: it has no manifest.json")
+        );
     }
 
     #[test]
