@@ -405,6 +405,70 @@ def run_snippet(s: Snippet, recs: list[Path]) -> str | None:
     return None
 
 
+# `understudy_*` names in the code that are not metrics of their own: the
+# label and metric name of recorded queries (docs/recording-format.md).
+NOT_METRICS = {"understudy_query", "understudy_query_result"}
+
+
+def table(md: str, heading: str) -> list[list[str]]:
+    """Rows of the tables after `heading`, up to the next heading of its
+    level or above, first cell without backquotes or labels."""
+    level = heading.split(" ")[0]
+    section = md.split(heading + "\n", 1)[1]
+    section = re.split(rf"^#{{1,{len(level)}}} ", section, flags=re.M)[0]
+    rows = []
+    for line in section.split("\n"):
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            cells[0] = cells[0].strip("`").split("{")[0]
+            rows.append(cells)
+    return rows
+
+
+def check_health_table(work: Path, md: str | None = None) -> str | None:
+    """docs/configuration.md's Health tables against what `understudy record`
+    serves on /metrics and every `understudy_*` series the code names."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen(
+        ["understudy", "record", "--config", str(ROOT / "deploy/empty.toml"), "--out",
+         str(work / "health"), "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        while not port_open(port):
+            if p.poll() is not None:
+                return f"understudy record exited with status {p.returncode}"
+            time.sleep(0.1)
+        metrics = subprocess.run(
+            ["curl", "-sf", f"http://127.0.0.1:{port}/metrics"], capture_output=True, text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.killpg(p.pid, signal.SIGINT)
+        p.wait()
+    served = {}
+    for m in re.finditer(r"^# (HELP|TYPE) (\S+) (.*)$", metrics, re.M):
+        served.setdefault(m.group(2), {})[m.group(1)] = m.group(3)
+    md = md or (ROOT / "docs/configuration.md").read_text()
+    rows = table(md, "## Health")
+    documented = {r[0]: {"TYPE": r[1], "HELP": r[2]} for r in rows if len(r) == 3}
+    recorded = {r[0] for r in rows if len(r) == 4}
+    problems = [
+        f"{name}: /metrics says {served.get(name)}, the table {documented.get(name)}"
+        for name in sorted(set(served) | set(documented))
+        if served.get(name) != documented.get(name)
+    ]
+    code = set()
+    for rs in (ROOT / "crates").glob("*/src/**/*.rs"):
+        code |= set(re.findall(r'"(understudy_[a-z0-9_]+)"', rs.read_text()))
+    code -= NOT_METRICS | set(served)
+    problems += [f"{n}: named in the code, not in the table of source series" for n in sorted(code - recorded)]
+    problems += [f"{n}: in the table of source series, not in the code" for n in sorted(recorded - code)]
+    return "\n".join(problems) or None
+
+
 def main() -> int:
     files = [ROOT / "README.md", ROOT / "tests/README.md"] + sorted((ROOT / "docs").glob("*.md"))
     only = sys.argv[1:]
@@ -449,6 +513,14 @@ def main() -> int:
                         failures.append((where, what))
             finally:
                 session.stop_servers()
+        if any(f.name == "configuration.md" for f in files):
+            what = "health metrics tables against /metrics and the code"
+            problem = check_health_table(scratch)
+            ran += 1
+            print(f"{'ok  ' if problem is None else 'FAIL'} docs/configuration.md  {what}", flush=True)
+            if problem:
+                print(indent(problem), flush=True)
+                failures.append(("docs/configuration.md", what))
     finally:
         teardown()
         shutil.rmtree(scratch, ignore_errors=True)
