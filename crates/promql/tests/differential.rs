@@ -18,7 +18,6 @@ use oracle::{Failure, Normal, Precision, Prometheus, difference, failure, normal
 use understudy_core::TimeRange;
 use understudy_promql::{Engine, Labels, MemStorage, Series};
 use understudy_store::Recording;
-use understudy_store::export::{Format, export};
 
 const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 
@@ -100,8 +99,7 @@ fn engine_matches_prometheus_2_42() {
     for name in ["conflict", "harmony"] {
         let rec = Recording::open(&root.join(name)).expect("open recording");
         let storage = mem_storage(&rec);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let prometheus = serve_recording(&rec, dir.path());
+        let prometheus = Prometheus::over_recording(&root.join(name));
         let start = rec.manifest().start_ms;
         let end = rec.manifest().end_ms.expect("a finished recording");
         compare_all(&prometheus, &storage, start, end, &mut totals);
@@ -225,20 +223,4 @@ fn mem_storage(rec: &Recording) -> MemStorage {
         .collect();
     series.sort_by(|a, b| a.labels.cmp(&b.labels));
     MemStorage { series }
-}
-
-/// A Prometheus serving the recording's samples.
-fn serve_recording(rec: &Recording, dir: &Path) -> Prometheus {
-    let om = dir.join("data.om");
-    let mut file = std::fs::File::create(&om).expect("create openmetrics file");
-    export(
-        rec,
-        Format::OpenMetrics,
-        |_| true,
-        &mut file,
-        &mut |_, _| {},
-    )
-    .expect("export");
-    drop(file);
-    Prometheus::start(&om, dir)
 }

@@ -10,7 +10,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,24 +20,7 @@ use axum::response::Response;
 use common::{CollectSink, request};
 use understudy_core::now_ms;
 use understudy_remote_write::{Options, Receiver, router};
-
-const PROMETHEUS: &str = "/usr/bin/prometheus";
-
-/// Stops Prometheus when the test ends, however it ends.
-struct Child(tokio::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.start_kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
+use understudy_testkit::Prometheus;
 
 /// A query's result as `labels → [(timestamp ms, value)]`; `__name__` kept.
 async fn query(prom: std::net::SocketAddr, q: &str) -> BTreeMap<String, Vec<(i64, f64)>> {
@@ -111,12 +93,6 @@ fn save_fixture(path: &Path, bodies: &[Bytes]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_remote_writes_what_it_scrapes() {
-    // Never skipped: scripts/setup.sh installs Prometheus, and a test that
-    // passes without it would prove nothing.
-    assert!(
-        Path::new(PROMETHEUS).exists(),
-        "{PROMETHEUS} is not installed: run scripts/setup.sh (apt install prometheus)"
-    );
     let started = now_ms();
     let sink = Arc::new(CollectSink::default());
     let receiver = Arc::new(Receiver::new(sink.clone(), Options::default()));
@@ -132,33 +108,13 @@ async fn prometheus_remote_writes_what_it_scrapes() {
     let _server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let prom_port = free_port();
-    let prom: std::net::SocketAddr = ([127, 0, 0, 1], prom_port).into();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-         scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['{prom}']\n\
-         remote_write:\n  - url: http://{rw_addr}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n"
+    let remote_write = format!(
+        "remote_write:\n  - url: http://{rw_addr}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n"
     );
-    std::fs::write(dir.path().join("prometheus.yml"), config).expect("config written");
-    let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
-    let child = tokio::process::Command::new(PROMETHEUS)
-        .arg(format!(
-            "--config.file={}",
-            dir.path().join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address={prom}"))
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("prometheus starts");
-    let _child = Child(child);
-    let prom_log =
-        || std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+    // Waiting for it to get ready blocks this worker; the receiver runs on the other.
+    let prometheus =
+        tokio::task::block_in_place(|| Prometheus::scraping_itself(dir.path(), &remote_write));
+    let prom: std::net::SocketAddr = ([127, 0, 0, 1], prometheus.port).into();
 
     // Wait for a few scrapes of `up` and the build info to arrive.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -174,7 +130,7 @@ async fn prometheus_remote_writes_what_it_scrapes() {
         assert!(
             Instant::now() < deadline,
             "after 30 s: {ups} samples of up, build info {info}; Prometheus said:\n{}",
-            prom_log()
+            prometheus.log()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -45,7 +45,7 @@ fn main() {
         load_ms
     );
 
-    let prom = prometheus(&rec);
+    let prom = Prometheus::over_recording(&rec);
     let span = understudy_store::Recording::open(&rec)
         .expect("open")
         .manifest()
@@ -76,7 +76,7 @@ fn main() {
             "/api/v1/query_range?query={}&start={start}&end={end}&step=15",
             enc(q)
         );
-        let (a, b) = (median(&ours.addr, &path), median(&prom.addr, &path));
+        let (a, b) = (median(&ours.addr, &path), median(&prom.addr(), &path));
         total_ours += a;
         total_theirs += b;
         println!("  {a:7.2} ms vs prometheus {b:7.2} ms  {q}");

@@ -132,7 +132,7 @@ fn replay_answers_like_prometheus_over_http() {
     let mut points = 0;
     for name in ["conflict", "harmony"] {
         let rec = bundled(name);
-        let prom = prometheus(&rec);
+        let prom = Prometheus::over_recording(&rec);
         let ours = replay(&rec, no_shift());
         let m = understudy_store::Recording::open(&rec).expect("open");
         let (start, end) = m.manifest().data_span().expect("data");
@@ -144,7 +144,7 @@ fn replay_answers_like_prometheus_over_http() {
                     start / 1000,
                     end / 1000 + 60
                 );
-                let (a, b) = (get(&ours.addr, &path).1, get(&prom.addr, &path).1);
+                let (a, b) = (get(&ours.addr, &path).1, get(&prom.addr(), &path).1);
                 let (a, b): (Value, Value) = (
                     serde_json::from_str(&a).expect("ours"),
                     serde_json::from_str(&b).expect("theirs"),
@@ -153,7 +153,7 @@ fn replay_answers_like_prometheus_over_http() {
             }
             for at in [start / 1000 + 100, start / 1000 + 400, (end / 1000) - 7] {
                 let path = format!("/api/v1/query?query={}&time={at}", enc(q));
-                let (a, b) = (get(&ours.addr, &path).1, get(&prom.addr, &path).1);
+                let (a, b) = (get(&ours.addr, &path).1, get(&prom.addr(), &path).1);
                 let (a, b): (Value, Value) = (
                     serde_json::from_str(&a).expect("ours"),
                     serde_json::from_str(&b).expect("theirs"),
@@ -190,7 +190,7 @@ fn grafana_save_and_test_gets_scalar_two() {
 #[test]
 fn errors_match_prometheus() {
     let rec = bundled("harmony");
-    let prom = prometheus(&rec);
+    let prom = Prometheus::over_recording(&rec);
     let ours = replay(&rec, no_shift());
     for path in [
         "/api/v1/query?query=sum(",
@@ -202,7 +202,7 @@ fn errors_match_prometheus() {
         "/api/v1/query?query=kube_pod_status_phase%20%2B%20on(namespace)%20kube_deployment_spec_replicas",
     ] {
         let (ca, a) = get(&ours.addr, path);
-        let (cb, b) = get(&prom.addr, path);
+        let (cb, b) = get(&prom.addr(), path);
         let (a, b): (Value, Value) = (
             serde_json::from_str(&a).expect("ours"),
             serde_json::from_str(&b).expect("theirs"),

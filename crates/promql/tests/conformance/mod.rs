@@ -240,7 +240,7 @@ fn serve(data: &[Synthetic], dir: &std::path::Path) -> Prometheus {
     }
     writeln!(out, "# EOF").expect("write");
     out.into_inner().expect("flush");
-    Prometheus::start(&path, dir)
+    Prometheus::over_openmetrics(&path, dir)
 }
 
 /// Every function whose numerics Go defines, applied to the edge values.

@@ -1,12 +1,8 @@
-//! The oracle of the differential tests: a real Prometheus 2.42 (Debian's
-//! `prometheus`, backfilled with `promtool`) on a loopback port, and the
-//! comparison of its answers with the engine's.
+//! The oracle of the differential tests: a real Prometheus 2.42 (the test
+//! kit's: Debian's `prometheus`, backfilled with `promtool`) on a loopback
+//! port, and the comparison of its answers with the engine's.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use serde_json::Value as Json;
 use understudy_promql::{Labels, Value};
@@ -130,47 +126,22 @@ pub fn openmetrics_value(v: f64) -> String {
     }
 }
 
-/// A Prometheus serving a backfilled OpenMetrics file; killed on drop.
-pub struct Prometheus {
-    child: Child,
-    port: u16,
-}
+/// The test kit's Prometheus over backfilled data, asked as the engine is.
+pub struct Prometheus(understudy_testkit::Prometheus);
 
 impl Prometheus {
-    /// Backfills `openmetrics` (a file ending in `# EOF`) into a TSDB under
-    /// `dir` and serves it.
-    pub fn start(openmetrics: &Path, dir: &Path) -> Prometheus {
-        let tsdb = dir.join("tsdb");
-        let status = Command::new(binary("promtool"))
-            .args(["tsdb", "create-blocks-from", "openmetrics"])
-            .arg(openmetrics)
-            .arg(&tsdb)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run promtool");
-        assert!(status.success(), "promtool failed");
-        let config = dir.join("prometheus.yml");
-        std::fs::write(&config, "").expect("write config");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(binary("prometheus"))
-            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
-            .arg("--storage.tsdb.retention.time=100y")
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg(format!("--config.file={}", config.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start prometheus");
-        let prom = Prometheus { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !prom.get("/-/ready").is_ok_and(|(code, _)| code == 200) {
-            assert!(Instant::now() < deadline, "prometheus not ready after 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        prom
+    /// Serves the samples of the recording in `dir`.
+    pub fn over_recording(dir: &Path) -> Prometheus {
+        Prometheus(understudy_testkit::Prometheus::over_recording(dir))
+    }
+
+    /// Serves `openmetrics` (a file ending in `# EOF`), backfilled into a
+    /// TSDB under `dir`.
+    pub fn over_openmetrics(openmetrics: &Path, dir: &Path) -> Prometheus {
+        Prometheus(understudy_testkit::Prometheus::over_openmetrics(
+            openmetrics,
+            dir,
+        ))
     }
 
     /// `/api/v1/query`; `ordered` keeps the vector's order.
@@ -222,9 +193,9 @@ impl Prometheus {
             .iter()
             .map(|(k, v)| format!("{k}={}", percent_encode(v)))
             .collect();
-        let (_, body) = self
-            .get(&format!("{path}?{}", query.join("&")))
-            .map_err(|e| harness(e.to_string()))?;
+        let target = format!("{path}?{}", query.join("&"));
+        let body = understudy_testkit::get(self.0.port, &target)
+            .ok_or_else(|| harness(format!("no answer to {target}")))?;
         let json: Json =
             serde_json::from_str(&body).map_err(|e| harness(format!("{e}: {body}")))?;
         if json["status"] != "success" {
@@ -235,41 +206,6 @@ impl Prometheus {
         }
         Ok(json)
     }
-
-    /// A plain HTTP/1.0 GET (no chunked encoding to undo).
-    fn get(&self, target: &str) -> std::io::Result<(u16, String)> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        write!(stream, "GET {target} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let code = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        Ok((code, body))
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn binary(name: &str) -> PathBuf {
-    let path = PathBuf::from("/usr/bin").join(name);
-    assert!(
-        path.exists(),
-        "{} is required for the differential test (scripts/setup.sh installs it)",
-        path.display()
-    );
-    path
 }
 
 fn percent_encode(s: &str) -> String {

@@ -1,99 +1,22 @@
-//! A real Prometheus 2.42 over the same data as the replay, and a small HTTP
-//! client, for differential tests and the side-by-side benchmark.
+//! The replay served in-process beside a real Prometheus 2.42 over the same
+//! data (the test kit's), and a small HTTP client that reads both, for
+//! differential tests and the side-by-side benchmark.
 
 #![allow(dead_code, reason = "the test and the benchmark use different parts")]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use understudy_replay::{AppState, ReplayOptions, load, router, state};
-use understudy_store::Recording;
-use understudy_store::export::{Format, export};
+pub use understudy_testkit::Prometheus;
 
 pub fn bundled(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../recordings")
         .join(name)
-}
-
-/// A `prometheus` process serving blocks built from a recording.
-pub struct Prometheus {
-    pub addr: String,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn require(tool: &str) {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join(tool).is_file());
-    assert!(found, "{tool} is not installed: run scripts/setup.sh");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// Exports `recording` as OpenMetrics, backfills it with promtool, and starts
-/// Prometheus on a loopback port over the blocks.
-pub fn prometheus(recording: &Path) -> Prometheus {
-    require("promtool");
-    require("prometheus");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let om = dir.path().join("data.om");
-    let rec = Recording::open(recording).expect("recording");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&om).expect("create"));
-    export(&rec, Format::OpenMetrics, |_| true, &mut f, &mut |_, _| {}).expect("export");
-    drop(f);
-    let data = dir.path().join("data");
-    let out = Command::new("promtool")
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(&om)
-        .arg(&data)
-        .output()
-        .expect("promtool");
-    assert!(
-        out.status.success(),
-        "promtool: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(&config, "global: {}\n").expect("config");
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", data.display()))
-        .arg("--storage.tsdb.retention.time=100y")
-        .arg(format!("--web.listen-address={addr}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prometheus");
-    let p = Prometheus {
-        addr,
-        child,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while get(&p.addr, "/-/ready").0 != 200 {
-        assert!(Instant::now() < deadline, "prometheus did not get ready");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    p
 }
 
 /// The replay serving `recording` in-process.
