@@ -2,20 +2,11 @@
 //! values for its HPA, failure counting with fallback, the Active state and
 //! (with minReplicaCount 0) scaling to and from zero after the cooldown.
 
-use crate::manifests::{KNOWN_QUERIES, ScaledObject, Trigger};
-use crate::pipelines::{Adapter, Prometheus};
-use crate::queue::Queue;
+use std::time::Duration;
 
-/// What a scaler can read at one moment.
-#[derive(Debug, Clone, Copy)]
-pub struct World<'a> {
-    pub t: i64,
-    pub queue: &'a Queue,
-    pub prometheus: &'a Prometheus,
-    pub adapter: &'a Adapter,
-    /// The NATS monitoring endpoint does not answer.
-    pub nats_down: bool,
-}
+use crate::clock::every;
+use crate::manifests::{KNOWN_QUERIES, ScaledObject, Trigger};
+use crate::pipelines::Readings;
 
 #[derive(Debug, Clone)]
 pub struct Keda {
@@ -41,7 +32,7 @@ impl Keda {
     }
 
     /// The raw scaler value of trigger `i`, or an error when its source fails.
-    fn scaler_value(&self, i: usize, w: &World<'_>) -> Result<f64, String> {
+    fn scaler_value(&self, i: usize, w: &Readings<'_>) -> Result<f64, String> {
         match &self.so.triggers[i] {
             Trigger::NatsJetStream { .. } if w.nats_down => {
                 Err("error requesting the NATS monitoring endpoint: connection refused".into())
@@ -62,7 +53,7 @@ impl Keda {
     /// scaler's value, or after `failureThreshold` failures in a row the
     /// fallback (`replicas × target`, so the HPA computes the fallback
     /// replicas), or nothing.
-    pub fn metric_for_hpa(&mut self, i: usize, w: &World<'_>) -> Option<f64> {
+    pub fn metric_for_hpa(&mut self, i: usize, w: &Readings<'_>) -> Option<f64> {
         match self.scaler_value(i, w) {
             Ok(v) => {
                 self.failures[i] = 0;
@@ -94,9 +85,20 @@ impl Keda {
         }
     }
 
-    /// The operator's polling loop: is any trigger active? Returns the
-    /// replica count KEDA itself writes (only for scaling to and from zero).
-    pub fn poll(&mut self, w: &World<'_>, replicas: i32) -> Option<i32> {
+    /// The operator's polling loop, every `pollingInterval` (half a second
+    /// into the run): it may write the scale target's replica count.
+    pub fn step(&mut self, w: &Readings<'_>, replicas: &mut i32) {
+        let interval = Duration::from_secs(u64::from(self.so.polling_interval_s.max(1)));
+        if every(w.t, interval, 500)
+            && let Some(r) = self.poll(w, *replicas)
+        {
+            *replicas = r;
+        }
+    }
+
+    /// One poll: is any trigger active? Returns the replica count KEDA
+    /// itself writes (only for scaling to and from zero).
+    fn poll(&mut self, w: &Readings<'_>, replicas: i32) -> Option<i32> {
         let active = (0..self.so.triggers.len()).any(|i| {
             let activation = match &self.so.triggers[i] {
                 Trigger::NatsJetStream {

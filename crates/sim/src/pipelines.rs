@@ -3,8 +3,98 @@
 //! rate() queries, and metrics-server's resolution window.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
+use crate::clock::every;
+use crate::queue::Queue;
+use crate::scenario::Pipelines;
 use crate::workload::{Pod, Workload};
+
+/// Prometheus scrapes cAdvisor this far into each scrape interval (the
+/// recording's cAdvisor samples are these scrapes).
+pub const CADVISOR_PHASE_MS: i64 = 2_000;
+/// Prometheus scrapes the app this far into each scrape interval.
+pub const APP_PHASE_MS: i64 = 5_000;
+
+/// Every path a measurement takes to the autoscalers, each on its own
+/// schedule.
+#[derive(Debug)]
+pub struct Metrics {
+    config: Pipelines,
+    pub prometheus: Prometheus,
+    pub adapter: Adapter,
+    pub metrics_server: MetricsServer,
+}
+
+impl Metrics {
+    pub fn new(config: &Pipelines) -> Metrics {
+        Metrics {
+            config: config.clone(),
+            prometheus: Prometheus::default(),
+            adapter: Adapter::default(),
+            metrics_server: MetricsServer::default(),
+        }
+    }
+
+    /// The scrapes and relists due at `t`.
+    pub fn step(&mut self, t: i64, work: &Workload) {
+        let c = &self.config;
+        if every(t, c.scrape_interval, CADVISOR_PHASE_MS) {
+            self.prometheus.scrape_cadvisor(t, work);
+        }
+        if every(t, c.scrape_interval, APP_PHASE_MS) {
+            self.prometheus.scrape_app(t, work);
+        }
+        if every(t, c.metrics_server_resolution, 1_000) {
+            self.metrics_server.scrape(t, &work.pods);
+        }
+        if every(t, c.adapter_relist, 4_000) {
+            self.adapter.relist(&self.prometheus);
+        }
+    }
+
+    /// Prometheus' retention, once a minute.
+    pub fn compact(&mut self, t: i64) {
+        if every(t, Duration::from_secs(60), 0) {
+            self.prometheus.compact(t);
+        }
+    }
+
+    /// What the autoscalers read at `t` (`at` on the recording's clock).
+    pub fn readings<'a>(
+        &'a self,
+        t: i64,
+        at: i64,
+        queue: &'a Queue,
+        nats_down: bool,
+    ) -> Readings<'a> {
+        Readings {
+            t,
+            at,
+            queue,
+            prometheus: &self.prometheus,
+            adapter: &self.adapter,
+            metrics_server: &self.metrics_server,
+            nats_down,
+        }
+    }
+}
+
+/// What the autoscalers can read at one moment: the queue through the
+/// NATS monitoring endpoint, and the metrics APIs.
+#[derive(Debug, Clone, Copy)]
+pub struct Readings<'a> {
+    /// Simulated time since the start of the run.
+    pub t: i64,
+    /// The same moment on the recording's clock (Unix ms).
+    pub at: i64,
+    pub queue: &'a Queue,
+    pub prometheus: &'a Prometheus,
+    pub adapter: &'a Adapter,
+    pub metrics_server: &'a MetricsServer,
+    /// The NATS monitoring endpoint does not answer.
+    pub nats_down: bool,
+}
 
 /// What Prometheus holds of one pod: scraped (time, counter) pairs.
 #[derive(Debug, Default, Clone)]

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::scenario::{LoadStep, Queue as QueueSpec};
+use crate::scenario::Queue as QueueSpec;
 
 #[derive(Debug, Clone, Copy)]
 struct Msg {
@@ -17,15 +17,6 @@ struct InFlight {
     deadline_ms: i64,
 }
 
-/// One publishing client: `left` messages, one every `interval_ms`.
-#[derive(Debug, Clone)]
-struct Publisher {
-    next_ms: i64,
-    interval_ms: f64,
-    sent: u64,
-    left: u64,
-}
-
 #[derive(Debug, Clone)]
 pub struct Queue {
     ack_wait_ms: i64,
@@ -33,7 +24,6 @@ pub struct Queue {
     next_seq: u64,
     pending: VecDeque<Msg>,
     in_flight: BTreeMap<u64, InFlight>,
-    publishers: Vec<Publisher>,
     /// Consumer sequence: every delivery, first or not.
     pub delivered: u64,
     /// Highest stream sequence delivered.
@@ -45,31 +35,13 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn new(spec: &QueueSpec, load: &[LoadStep]) -> Queue {
-        let mut publishers = Vec::new();
-        for step in load {
-            let per = step.messages / u64::from(step.publishers);
-            let extra = step.messages % u64::from(step.publishers);
-            let interval_ms = 1000.0 / step.rate_per_publisher;
-            for p in 0..u64::from(step.publishers) {
-                publishers.push(Publisher {
-                    // Clients start staggered across one interval, as
-                    // concurrent `nats pub` loops do.
-                    next_ms: step.at.as_millis() as i64
-                        + (interval_ms * p as f64 / f64::from(step.publishers)) as i64,
-                    interval_ms,
-                    sent: 0,
-                    left: per + u64::from(p < extra),
-                });
-            }
-        }
+    pub fn new(spec: &QueueSpec) -> Queue {
         Queue {
             ack_wait_ms: spec.ack_wait.as_millis() as i64,
             max_deliver: spec.max_deliver,
             next_seq: 1,
             pending: VecDeque::new(),
             in_flight: BTreeMap::new(),
-            publishers,
             delivered: 0,
             delivered_stream_seq: 0,
             acked: 0,
@@ -78,21 +50,18 @@ impl Queue {
         }
     }
 
-    /// Publishes what is due by `t`, and puts messages whose ack wait ran
-    /// out back at the head of the queue (or drops them after maxDeliver).
-    pub fn step(&mut self, t: i64) {
-        for p in &mut self.publishers {
-            while p.left > 0 && p.next_ms <= t {
-                self.pending.push_back(Msg {
-                    seq: self.next_seq,
-                    deliveries: 0,
-                });
-                self.next_seq += 1;
-                p.left -= 1;
-                p.sent += 1;
-                p.next_ms = p.next_ms.max(0) + p.interval_ms as i64;
-            }
-        }
+    /// A published message joins the end of the queue.
+    pub fn publish(&mut self) {
+        self.pending.push_back(Msg {
+            seq: self.next_seq,
+            deliveries: 0,
+        });
+        self.next_seq += 1;
+    }
+
+    /// Puts messages whose ack wait ran out by `t` back at the head of the
+    /// queue, or drops them after maxDeliver deliveries.
+    pub fn redeliver(&mut self, t: i64) {
         let expired: Vec<u64> = self
             .in_flight
             .iter()
@@ -164,10 +133,6 @@ impl Queue {
         self.next_seq - 1
     }
 
-    pub fn published(&self) -> u64 {
-        self.publishers.iter().map(|p| p.sent).sum()
-    }
-
     /// Lowest stream sequence still in the stream (the last one + 1 when empty).
     pub fn first_seq(&self) -> u64 {
         let pending = self.pending.iter().map(|m| m.seq).min();
@@ -181,12 +146,12 @@ impl Queue {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use super::*;
 
-    fn spec() -> QueueSpec {
+    pub(crate) fn spec() -> QueueSpec {
         QueueSpec {
             stream: "MEMES".into(),
             subject: "meme.request".into(),
@@ -198,36 +163,12 @@ mod tests {
     }
 
     #[test]
-    fn publishers_send_their_share_at_their_rate() {
-        let load = [LoadStep {
-            at: Duration::from_secs(10),
-            messages: 10,
-            publishers: 3,
-            rate_per_publisher: 1.0,
-        }];
-        let mut q = Queue::new(&spec(), &load);
-        q.step(9_999);
-        assert_eq!(q.num_pending(), 0);
-        q.step(10_999);
-        assert_eq!(q.num_pending(), 3, "one per publisher in the first second");
-        q.step(60_000);
-        assert_eq!(q.num_pending(), 10);
-        assert_eq!(q.last_seq(), 10);
-    }
-
-    #[test]
     fn unacked_messages_come_back_then_drop_after_max_deliver() {
-        let load = [LoadStep {
-            at: Duration::ZERO,
-            messages: 1,
-            publishers: 1,
-            rate_per_publisher: 1.0,
-        }];
-        let mut q = Queue::new(&spec(), &load);
-        q.step(0);
+        let mut q = Queue::new(&spec());
+        q.publish();
         assert_eq!(q.fetch(0), Some(1));
         assert_eq!((q.num_pending(), q.num_ack_pending()), (0, 1));
-        q.step(30_000);
+        q.redeliver(30_000);
         assert_eq!(
             (q.num_pending(), q.num_ack_pending()),
             (1, 0),
@@ -235,20 +176,15 @@ mod tests {
         );
         assert_eq!(q.fetch(30_000), Some(1));
         assert_eq!((q.redeliveries, q.num_redelivered()), (1, 1));
-        q.step(60_000);
+        q.redeliver(60_000);
         assert_eq!((q.num_pending(), q.dropped), (0, 1), "maxDeliver 2 reached");
     }
 
     #[test]
     fn acks_remove_messages_from_the_stream() {
-        let load = [LoadStep {
-            at: Duration::ZERO,
-            messages: 2,
-            publishers: 1,
-            rate_per_publisher: 10.0,
-        }];
-        let mut q = Queue::new(&spec(), &load);
-        q.step(1_000);
+        let mut q = Queue::new(&spec());
+        q.publish();
+        q.publish();
         let a = q.fetch(1_000).expect("message");
         q.ack(a);
         assert_eq!((q.stream_messages(), q.acked, q.first_seq()), (1, 1, 2));

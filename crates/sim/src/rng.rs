@@ -42,6 +42,20 @@ impl Rng {
             .map(|_| ALPHABET[(self.next_u64() % ALPHABET.len() as u64) as usize] as char)
             .collect()
     }
+
+    /// A version-4 UUID, as the API server gives objects.
+    pub fn uuid(&mut self) -> String {
+        let a = self.next_u64();
+        let b = self.next_u64();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | ((b >> 48) & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    }
 }
 
 #[cfg(test)]

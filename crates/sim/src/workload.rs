@@ -1,13 +1,14 @@
-//! The Deployment, its ReplicaSet's pods, and the work they do: start-up
-//! through init containers, pulling and processing messages, CPU use under
-//! a CFS limit, deletion.
+//! The Deployment's pods through their lives: the ReplicaSet controller
+//! creates and deletes them, and each goes through scheduling, init
+//! containers, readiness and termination. What the app inside does with
+//! messages is the backend's ([`crate::backend`]).
 
-use crate::queue::Queue;
+use std::time::Duration;
+
+use crate::backend::Work;
+use crate::clock::every;
 use crate::rng::Rng;
 use crate::scenario::Backend;
-
-/// A CFS period: the kernel enforces the CPU limit per 100 ms.
-pub const CFS_PERIOD_MS: i64 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
@@ -33,14 +34,6 @@ pub enum Phase {
     },
 }
 
-/// One message a worker holds.
-#[derive(Debug, Clone)]
-struct Work {
-    seq: u64,
-    cpu_left: f64,
-    api_until: Option<i64>,
-}
-
 /// Cumulative counters, as cAdvisor and the app export them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Counters {
@@ -63,7 +56,8 @@ pub struct Pod {
     pub deleted_ms: Option<i64>,
     pub phase: Phase,
     pub counters: Counters,
-    work: Vec<Work>,
+    /// The messages the app holds; dropped when the pod is deleted.
+    pub work: Vec<Work>,
 }
 
 impl Pod {
@@ -108,10 +102,19 @@ impl Workload {
         }
     }
 
+    /// The ReplicaSet controller's resync, once a second: see [`Self::reconcile`].
+    pub fn replica_set(&mut self, t: i64) -> u64 {
+        if every(t, Duration::from_secs(1), 0) {
+            self.reconcile(t)
+        } else {
+            0
+        }
+    }
+
     /// The ReplicaSet controller: create or delete pods to match `replicas`,
     /// deleting the least useful first (not-ready before ready, then the
-    /// youngest), as upstream ranks them.
-    pub fn reconcile(&mut self, t: i64) {
+    /// youngest), as upstream ranks them. Returns how many pods it created.
+    pub fn reconcile(&mut self, t: i64) -> u64 {
         let active: Vec<usize> = (0..self.pods.len())
             .filter(|&i| !self.pods[i].is_terminating())
             .collect();
@@ -120,6 +123,7 @@ impl Workload {
             for _ in active.len()..want {
                 self.create(t);
             }
+            return (want - active.len()) as u64;
         } else if active.len() > want {
             let mut ranked = active;
             ranked.sort_by_key(|&i| {
@@ -151,6 +155,7 @@ impl Workload {
                 };
             }
         }
+        0
     }
 
     fn create(&mut self, t: i64) {
@@ -192,9 +197,10 @@ impl Workload {
         });
     }
 
-    /// Advances every pod by one CFS period ending at `t`.
-    pub fn step(&mut self, t: i64, queue: &mut Queue, rng: &mut Rng) {
-        let dt = CFS_PERIOD_MS as f64 / 1000.0;
+    /// The kubelet's part of a tick ending at `t`: pods whose termination
+    /// is over go, the others move on through scheduling, init containers
+    /// and the readiness probe.
+    pub fn lifecycle(&mut self, t: i64) {
         let spec = &self.spec;
         self.pods
             .retain(|p| !matches!(p.phase, Phase::Terminating { remove_at, .. } if remove_at <= t));
@@ -208,61 +214,6 @@ impl Workload {
                 }
                 other => other,
             };
-            if !pod.is_running() {
-                continue;
-            }
-            // The app pulls work only once it is up (its readiness probe passes).
-            if pod.is_ready() {
-                while pod.work.len() < spec.concurrency as usize {
-                    let Some(seq) = queue.fetch(t) else { break };
-                    pod.work.push(Work {
-                        seq,
-                        cpu_left: spec.cpu_per_message,
-                        api_until: None,
-                    });
-                }
-            }
-            // CFS: in each period the computing workers want up to
-            // `burstCores` each; beyond the quota (limit × period) the
-            // cgroup is throttled for the rest of the period, and everyone's
-            // progress shrinks in proportion.
-            let want: f64 = pod
-                .work
-                .iter()
-                .filter(|w| w.api_until.is_none())
-                .map(|w| w.cpu_left.min(spec.burst_cores * dt))
-                .sum();
-            let quota = spec.cpu_limit * dt;
-            let consumed = want.min(quota);
-            let progress = if want > 0.0 { consumed / want } else { 0.0 };
-            let c = &mut pod.counters;
-            c.cpu_seconds += consumed + spec.idle_cpu * dt;
-            c.periods += 1;
-            if want > quota + 1e-12 {
-                c.throttled_periods += 1;
-                c.throttled_seconds += dt * (1.0 - quota / want);
-            }
-            let latency = spec.api_latency.as_secs_f64();
-            let jitter = spec.api_jitter.as_secs_f64();
-            let mut done = Vec::new();
-            for w in &mut pod.work {
-                match w.api_until {
-                    None => {
-                        w.cpu_left -= w.cpu_left.min(spec.burst_cores * dt) * progress;
-                        if w.cpu_left <= 1e-12 {
-                            let wait = rng.around(latency, jitter).max(0.0);
-                            w.api_until = Some(t + (wait * 1000.0) as i64);
-                        }
-                    }
-                    Some(until) if until <= t => done.push(w.seq),
-                    Some(_) => {}
-                }
-            }
-            for seq in &done {
-                queue.ack(*seq);
-                c.successes += 1;
-            }
-            pod.work.retain(|w| !done.contains(&w.seq));
         }
     }
 
