@@ -49,6 +49,7 @@ SLOW = os.environ.get("CHECK_DOCS_SLOW") == "1"
 # printed: nothing is skipped without saying so.
 SKIPS = [
     (r"^\./scripts/test\.sh", "the whole test suite, which runs this check"),
+    (r"^scripts/check-docs\.sh", "this check itself"),
     (
         r"^cargo test -p understudy-cli --test hostile_requests",
         "part of scripts/test.sh (cargo test --workspace)",
@@ -59,6 +60,11 @@ SKIPS = [
 ]
 if not SLOW:
     SKIPS += [
+        (
+            r"^cargo (install --locked --path crates/cli|build --release -p understudy-cli)$",
+            "builds understudy in release mode (minutes); the check puts its debug build "
+            "on the PATH instead; CHECK_DOCS_SLOW=1 runs it",
+        ),
         (
             r"^\./scripts/demo\.sh",
             "builds the workspace in release mode (minutes); CHECK_DOCS_SLOW=1 runs it",
@@ -71,7 +77,7 @@ if not SLOW:
     ]
 
 # A synopsis names its arguments instead of giving them.
-PLACEHOLDER = re.compile(r"\[--|\b(DIR|DIR2|FILE|URL|ADDR|NAME|OFFSET|SELECTOR|PATH)\b|\bK=V\b|FILE\.wasm")
+PLACEHOLDER = re.compile(r"\[--|\b(DIR|DIR2|FILE|URL|ADDR|NAME|OFFSET|SELECTOR)\b|\bK=V\b|FILE\.wasm")
 
 # Commands that serve until stopped: (pattern, ports they listen on by default).
 SERVERS = [
@@ -256,8 +262,14 @@ class Session:
         """None when it ran as written, else what went wrong."""
         text = c.text
         if text.startswith("export "):
-            name, _, value = text[len("export ") :].partition("=")
-            self.env[name] = os.path.expandvars(value.replace("$PWD", str(self.work)))
+            name = text[len("export ") :].partition("=")[0]
+            r = subprocess.run(
+                ["bash", "-c", f'{text} && printf %s "${name}"'], cwd=self.work,
+                env={**self.env, "PWD": str(self.work)}, capture_output=True, text=True,
+            )
+            if r.returncode != 0:
+                return f"exit status {r.returncode}:\n{indent(r.stderr)}"
+            self.env[name] = r.stdout
             return None
         if text.startswith("cd "):
             self.work = (self.work / text[3:]).resolve()

@@ -10,3 +10,5 @@ plugins/build.sh >/dev/null
 plugins/test.sh
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc
+# Every command of the README and docs/, as written (about 90 s).
+scripts/check-docs.sh
