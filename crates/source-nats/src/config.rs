@@ -26,6 +26,13 @@ pub struct NatsConfig {
     /// Record JetStream advisories (`$JS.EVENT.ADVISORY.>`) as events.
     #[serde(default = "yes")]
     pub advisories: bool,
+    /// Also record the API audit advisories (`$JS.EVENT.ADVISORY.API`). The
+    /// server sends one for every JetStream API request on the account, the
+    /// recorder's own polls included (three a poll with one stream), so they
+    /// would bury the few advisories that tell what the queue did. Off by
+    /// default; turn on to see who called the JetStream API when.
+    #[serde(default)]
+    pub api_audit: bool,
     /// The `account` label (prometheus-nats-exporter's); the account the
     /// credentials log into, `$G` without accounts.
     #[serde(default = "default_account")]

@@ -8,7 +8,9 @@
 //! exporter work on a recording. JetStream advisories (max deliveries,
 //! naks, terminated messages, consumers created and deleted) are recorded
 //! as `JetStreamAdvisory` events with their JSON, and counted in
-//! `understudy_jetstream_advisories_total`. A server that cannot be reached
+//! `understudy_jetstream_advisories_total`; the API audit advisories, one
+//! per JetStream request (the recorder's own polls included), only with
+//! `api_audit = true`. A server that cannot be reached
 //! or stops answering makes the recorder record a gap, back off and
 //! reconnect; streams and consumers are looked up anew every poll, so one
 //! deleted and re-created midway is followed.

@@ -37,6 +37,9 @@ const CONSUMER_METRICS: [&str; 8] = [
 /// Where advisories are published.
 const ADVISORIES: &str = "$JS.EVENT.ADVISORY.>";
 
+/// Where the server audits every JetStream API request (`api_audit`).
+const API_AUDIT: &str = "$JS.EVENT.ADVISORY.API";
+
 /// Records the streams and consumers of one JetStream server (cluster)
 /// every interval, and its advisories as they come.
 #[derive(Debug)]
@@ -272,6 +275,12 @@ impl Source for NatsSource {
                             None => std::future::pending().await,
                         }
                     } => {
+                        // Filtered here rather than by subscribing to each
+                        // kind: a server that adds advisory kinds still has
+                        // them recorded.
+                        if msg.subject.as_str() == API_AUDIT && !self.config.api_audit {
+                            continue;
+                        }
                         let batch = self.advisory(&server, &msg.payload);
                         sink.send(batch).await?;
                     }

@@ -307,3 +307,96 @@ async fn wrong_credentials_and_bad_urls_say_so_without_the_secret() {
         ),
     }
 }
+
+/// What one run of the source recorded while a client created and deleted
+/// a consumer: the advisory types it recorded, and how many API audit
+/// advisories a plain subscriber saw meanwhile.
+async fn advisories_recorded(api_audit: bool) -> (Vec<String>, usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = NatsServer::start(dir.path(), &[]);
+    let (js, _c) = memes(&server.url).await;
+    let witness = async_nats::connect(&server.url).await.expect("connect");
+    let mut audits = witness
+        .subscribe("$JS.EVENT.ADVISORY.API")
+        .await
+        .expect("subscribe");
+    witness.flush().await.expect("flush");
+    let sink = Collect::default();
+    let mut src = NatsSource::new(
+        0,
+        config(&server.url, serde_json::json!({"api_audit": api_audit})),
+    );
+    let polls = || {
+        sink.0
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|b| !b.samples.is_empty())
+            .count()
+    };
+    let deleted = || {
+        sink.objects()
+            .iter()
+            .filter_map(|o| o.object.clone())
+            .any(|j| j.contains("\"temp\"") && j.contains("\"action\":\"delete\""))
+    };
+    let mut seen = 0;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let running = src.run(&sink);
+        tokio::pin!(running);
+        tokio::select! {
+            r = &mut running => panic!("the source stopped: {r:?}"),
+            _ = async {
+                while polls() == 0 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                // JetStream API calls of a client other than the recorder.
+                let s = js.get_stream("MEMES").await.expect("stream");
+                s.create_consumer(consumer::pull::Config {
+                    durable_name: Some("temp".into()),
+                    ..Default::default()
+                })
+                .await
+                .expect("create");
+                s.delete_consumer("temp").await.expect("delete");
+                while !deleted() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                // Three more polls, each a handful of API calls of the
+                // recorder's own, so audit advisories had every chance to
+                // arrive as the action advisories did.
+                let after = polls() + 3;
+                while polls() < after {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            } => {}
+        }
+    })
+    .await
+    .expect("the advisories arrive");
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::ZERO, audits.next()).await {
+        seen += 1;
+    }
+    let types = sink
+        .objects()
+        .iter()
+        .filter(|o| o.kind == "JetStreamAdvisory")
+        .map(|o| o.api_version.clone())
+        .collect();
+    (types, seen)
+}
+
+const AUDIT: &str = "io.nats.jetstream.advisory.v1.api_audit";
+const CONSUMER_ACTION: &str = "io.nats.jetstream.advisory.v1.consumer_action";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn issue_17_api_audit_advisories_are_recorded_only_when_asked() {
+    let (types, seen) = advisories_recorded(false).await;
+    assert!(seen > 0, "the server audited the API calls");
+    assert!(types.iter().any(|t| t == CONSUMER_ACTION), "{types:?}");
+    assert!(!types.iter().any(|t| t == AUDIT), "{types:?}");
+
+    let (types, _) = advisories_recorded(true).await;
+    assert!(types.iter().any(|t| t == CONSUMER_ACTION), "{types:?}");
+    assert!(types.iter().any(|t| t == AUDIT), "{types:?}");
+}
