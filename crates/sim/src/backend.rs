@@ -97,3 +97,54 @@ impl Workers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::tests::spec;
+    use crate::scenario::Scenario;
+    use crate::workload::Workload;
+
+    #[test]
+    fn a_ready_pod_works_its_concurrency_throttled_then_acks() {
+        let backend = Scenario::load("conflict").expect("bundled").file.backend;
+        let mut work = Workload::new(&backend, Rng::new(1));
+        let mut workers = Workers::new(&backend, Rng::new(2));
+        let mut queue = Queue::new(&spec());
+        for _ in 0..20 {
+            queue.publish();
+        }
+        work.reconcile(0);
+        let mut t = 0;
+        loop {
+            t += TICK_MS;
+            work.lifecycle(t);
+            if work.pods[0].is_ready() {
+                break;
+            }
+            workers.step(t, &mut work.pods, &mut queue);
+            assert_eq!(
+                queue.delivered, 0,
+                "no pulls before the readiness probe passes"
+            );
+        }
+        workers.step(t, &mut work.pods, &mut queue);
+        let held = u64::from(backend.concurrency);
+        assert_eq!(
+            (queue.num_ack_pending(), queue.num_pending()),
+            (held, 20 - held)
+        );
+        let ready_at = t;
+        while t < ready_at + 15_000 {
+            t += TICK_MS;
+            workers.step(t, &mut work.pods, &mut queue);
+        }
+        let c = work.pods[0].counters;
+        assert!(queue.acked >= held, "acked {}", queue.acked);
+        assert_eq!(c.successes, queue.acked);
+        assert!(
+            c.throttled_periods > 0,
+            "{backend:?} computes over its CPU limit"
+        );
+    }
+}

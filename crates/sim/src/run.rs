@@ -68,6 +68,7 @@ pub fn simulate_until(
     let mut world = World::new(scenario, &root);
     let mut rec = Recorder::new(
         Output::new(open(scenario, opts, duration, &root, out)?),
+        scenario,
         &world,
         root.fork(4),
         duration,

@@ -14,7 +14,7 @@ use crate::pipelines::Metrics;
 use crate::queue::Queue;
 use crate::recorder::Recorder;
 use crate::rng::Rng;
-use crate::scenario::{Fault, Pipelines, Queue as QueueSpec, Scenario};
+use crate::scenario::{Fault, Scenario};
 use crate::workload::Workload;
 
 /// What a run counts as it goes, for its summary.
@@ -32,9 +32,6 @@ pub struct World {
     pub start_ms: i64,
     /// When the objects that exist before the run were created.
     pub created_ms: i64,
-    pub namespace: String,
-    pub pipelines: Pipelines,
-    pub queue_spec: QueueSpec,
     faults: Vec<Fault>,
     pub load: Load,
     pub queue: Queue,
@@ -66,9 +63,6 @@ impl World {
         World {
             start_ms: scenario.start_ms,
             created_ms: scenario.start_ms - 3 * 24 * 3600 * 1000,
-            namespace: file.namespace.clone(),
-            pipelines: file.pipelines.clone(),
-            queue_spec: file.queue.clone(),
             faults: file.faults.clone(),
             load: Load::new(&file.load),
             queue: Queue::new(&file.queue),
@@ -99,6 +93,7 @@ impl World {
         self.work.lifecycle(t);
         self.workers.step(t, &mut self.work.pods, &mut self.queue);
         self.counts.peak_pending = self.counts.peak_pending.max(self.queue.num_pending());
+        // The ReplicaSet controller creates or deletes pods to match.
         self.counts.pods_created += self.work.replica_set(t);
         // Prometheus, the adapter and metrics-server scrape and relist.
         self.metrics.step(t, &self.work);
@@ -120,6 +115,8 @@ impl World {
         if self.deployment.step(at, &self.work, rec) {
             self.counts.replica_reversals += 1;
         }
+        // The recorder writes what it sees, then Prometheus forgets samples
+        // no query reaches any more.
         rec.step(t, self)?;
         self.metrics.compact(t);
         Ok(())

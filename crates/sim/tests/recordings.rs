@@ -1,5 +1,5 @@
 //! The bundled recordings: regenerating them gives the same bytes, and they
-//! show what the real runs showed (../shared/fixtures/README.md).
+//! show what the talk's real runs showed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -286,20 +286,14 @@ fn keda_falls_back_when_its_scaler_fails() {
         .expect("bundled")
         .1;
     // Only KEDA, and the monitoring endpoint down from minute 3 to 10.
-    let start = text
-        .find("  # ../shared/fixtures/manifests/backend-hpa.yaml")
-        .expect("marker");
-    let end = text
-        .find("  # ../shared/fixtures/manifests/backend-keda-scaledobject.yaml")
-        .expect("marker");
-    let text = format!(
-        "{}{}",
-        &text[..start].replace(
-            "manifests:",
-            "faults:\n  - type: NatsMonitoringDown\n    from: 3m\n    to: 10m\n\nmanifests:"
-        ),
-        &text[end..]
-    );
+    let mut doc: serde_norway::Value = serde_norway::from_str(text).expect("yaml");
+    doc["manifests"]
+        .as_sequence_mut()
+        .expect("manifests")
+        .retain(|m| m["kind"].as_str() != Some("HorizontalPodAutoscaler"));
+    doc["faults"] =
+        serde_norway::from_str("[{type: NatsMonitoringDown, from: 3m, to: 10m}]").expect("yaml");
+    let text = serde_norway::to_string(&doc).expect("yaml");
     let scenario = Scenario::parse(&text, "fallback.yaml").expect("valid");
     let dir = tempfile::tempdir().expect("tempdir");
     simulate(

@@ -16,7 +16,7 @@ use crate::clock::every;
 use crate::output::Output;
 use crate::pipelines::{APP_PHASE_MS, CADVISOR_PHASE_MS};
 use crate::rng::Rng;
-use crate::scenario::{Pipelines, Queue as QueueSpec};
+use crate::scenario::{Pipelines, Queue as QueueSpec, Scenario};
 use crate::world::World;
 
 use events::Events;
@@ -44,9 +44,17 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts recording `world` into `out`: the watches' initial lists
-    /// begin. `rng` names Events; the run lasts `duration_ms`.
-    pub fn new(out: Output, world: &World, rng: Rng, duration_ms: i64) -> Recorder {
+    /// Starts recording `world`, made from `scenario`, into `out`: the
+    /// watches' initial lists begin. `rng` names Events; the run lasts
+    /// `duration_ms`.
+    pub fn new(
+        out: Output,
+        scenario: &Scenario,
+        world: &World,
+        rng: Rng,
+        duration_ms: i64,
+    ) -> Recorder {
+        let file = &scenario.file;
         let mut kinds = vec![
             ("Deployment", "apps/v1", true),
             ("ReplicaSet", "apps/v1", true),
@@ -60,10 +68,10 @@ impl Recorder {
         }
         let mut rec = Recorder {
             out,
-            events: Events::new(&world.namespace, rng),
-            namespace: world.namespace.clone(),
-            queue: world.queue_spec.clone(),
-            pipelines: world.pipelines.clone(),
+            events: Events::new(&file.namespace, rng),
+            namespace: file.namespace.clone(),
+            queue: file.queue.clone(),
+            pipelines: file.pipelines.clone(),
             duration_ms,
             kinds,
             pod_names: Vec::new(),
