@@ -12,6 +12,7 @@ use common::*;
 use understudy_core::{Labels, SampleBatch, Series};
 use understudy_store::export::STALE_NAN_BITS;
 use understudy_store::{RecordingMeta, RecordingWriter, WriterOptions};
+use understudy_testkit::prometheus::backfill;
 
 /// (metric, labels, timestamp ms, value) — every sample a tool must see.
 type Row = (String, Vec<(String, String)>, i64, f64);
@@ -155,18 +156,7 @@ fn promtool_builds_blocks_from_the_openmetrics_export() {
     assert!(text.contains("jetstream_consumer_num_pending{consumer_name=\"meme-generator\",server_name=\"nats-0\",stream_name=\"MEMES\"} 1234 1795648530.001\n"), "{text}");
 
     let blocks = tmp.path().join("blocks");
-    let o = std::process::Command::new("promtool")
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(&om)
-        .arg(&blocks)
-        .output()
-        .expect("promtool");
-    assert!(
-        o.status.success(),
-        "promtool refused the export: {}{}",
-        stdout(&o),
-        stderr(&o)
-    );
+    backfill(&om, &blocks);
     // `promtool tsdb dump` wants a WAL directory, even an empty one.
     std::fs::create_dir_all(blocks.join("wal")).expect("wal dir");
     let o = std::process::Command::new("promtool")
