@@ -60,7 +60,6 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let spec = dashboard_spec(args.dashboard.as_deref(), dashboard::Mode::Live)?;
-    understudy_source_prom::install_tls_provider();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(5))

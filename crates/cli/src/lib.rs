@@ -73,6 +73,11 @@ enum Command {
 
 /// Parses the command line, runs the subcommand and says how it ended.
 pub fn main() -> ExitCode {
+    // The one rustls crypto provider of the process, before anything builds
+    // a TLS client (kube, async-nats, reqwest): the libraries leave the
+    // choice to the binary, and rustls panics at the first handshake when
+    // it cannot pick one itself.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use understudy_core::Secret;
 use understudy_loadgen::{
-    ConsumeOptions, ConsumeSummary, ErrorGroup, NatsConnect, Payload, Progress, PublishOptions,
-    PublishSummary, run_consume, run_publish,
+    ConsumeOptions, ConsumeSummary, ErrorGroup, NatsAuth, NatsConnect, NatsTls, Payload, Progress,
+    PublishOptions, PublishSummary, run_consume, run_publish,
 };
 
 use crate::{human, output};
@@ -29,9 +29,15 @@ Examples:
   # a stand-in backend: 10 workers, 50 ms a message, for 5 minutes
   understudy loadgen --consume --stream MEMES --consumer meme-generator --clients 10 --duration 5m
 
+  # mutual TLS, the password from a file ([[source.nats]] auth.basic and tls)
+  understudy loadgen --stream MEMES --subject meme.request --messages 100 \\
+      --username loadgen --password-file /run/secrets/nats-password \\
+      --tls-ca-file ca.pem --tls-cert-file client.pem \\
+      --tls-key-file client-key.pem
+
 Credentials come from flags or NATS_USER/NATS_PASSWORD/NATS_TOKEN/NATS_CREDS/NATS_NKEY;
-prefer the environment for secrets (flags show in `ps`). Exit status 1 when the run
-could not start or any message failed.";
+prefer files or the environment for secrets (flags show in `ps`). Exit status 1 when the
+run could not start or any message failed.";
 
 /// Put load on a JetStream stream: publishers that await every ack, or
 /// (`--consume`) workers that pull, work and ack like the backend.
@@ -85,8 +91,9 @@ pub struct Args {
     json: bool,
 }
 
-/// How to reach the NATS server; the same flags wherever understudy talks
-/// to NATS.
+/// How to reach the NATS server. Each flag is a key of `[[source.nats]]`
+/// (docs/loadgen.md lists them side by side) and fills the same type,
+/// `understudy_nats::NatsConnect`; the older flag names stay as aliases.
 #[derive(clap::Args)]
 pub struct ConnectArgs {
     /// NATS server URL; repeat or separate with commas for a cluster.
@@ -98,58 +105,134 @@ pub struct ConnectArgs {
         default_value = "nats://127.0.0.1:4222"
     )]
     servers: Vec<String>,
-    /// User name (with --password).
-    #[arg(long, env = "NATS_USER")]
-    user: Option<String>,
-    /// Password of --user.
+    /// User name, with --password or --password-file (auth.basic.username).
+    #[arg(long, visible_alias = "user", env = "NATS_USER")]
+    username: Option<String>,
+    /// Password of --username (auth.basic.password).
     #[arg(long, env = "NATS_PASSWORD", hide_env_values = true)]
     password: Option<String>,
-    /// Authentication token.
+    /// A file holding the password of --username (auth.basic.password_file).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Authentication token (auth.bearer.token).
     #[arg(long, env = "NATS_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// A .creds file (user JWT and nkey seed).
-    #[arg(long, value_name = "FILE", env = "NATS_CREDS")]
-    creds: Option<PathBuf>,
-    /// A file holding an nkey seed.
-    #[arg(long, value_name = "FILE", env = "NATS_NKEY")]
-    nkey: Option<PathBuf>,
-    /// CA certificates (PEM) to trust; turns TLS on.
+    /// A file holding the token (auth.bearer.token_file).
     #[arg(long, value_name = "FILE")]
-    tls_ca: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS, with --tls-key.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The client certificate's key (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
+    token_file: Option<PathBuf>,
+    /// A .creds file, user JWT and nkey seed (auth.credentials.file).
+    #[arg(long, visible_alias = "creds", value_name = "FILE", env = "NATS_CREDS")]
+    credentials_file: Option<PathBuf>,
+    /// A file holding an nkey seed (auth.nkey.seed_file).
+    #[arg(long, visible_alias = "nkey", value_name = "FILE", env = "NATS_NKEY")]
+    nkey_seed_file: Option<PathBuf>,
+    /// Require TLS, trusting the system's roots unless --tls-ca-file says
+    /// otherwise (a [source.nats.tls] table); the --tls-* files imply it.
+    #[arg(long)]
+    tls: bool,
+    /// CA certificates (PEM) to trust (tls.ca_file).
+    #[arg(long, visible_alias = "tls-ca", value_name = "FILE")]
+    tls_ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS, with --tls-key-file
+    /// (tls.cert_file).
+    #[arg(long, visible_alias = "tls-cert", value_name = "FILE")]
+    tls_cert_file: Option<PathBuf>,
+    /// The client certificate's key (PEM) (tls.key_file).
+    #[arg(long, visible_alias = "tls-key", value_name = "FILE")]
+    tls_key_file: Option<PathBuf>,
     /// Give up connecting after this long.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     connect_timeout: Duration,
 }
 
 impl ConnectArgs {
-    pub fn to_connect(&self) -> NatsConnect {
-        NatsConnect {
+    /// The settings the flags describe, or every problem with them, in
+    /// flag names. The checks after that (`NatsConnect::problems`) are the
+    /// ones `[[source.nats]]` gets.
+    pub fn to_connect(&self) -> Result<NatsConnect> {
+        Ok(NatsConnect {
             servers: self.servers.clone(),
-            user: self.user.clone(),
-            password: self.password.clone().map(Secret::new),
-            token: self.token.clone().map(Secret::new),
-            creds: self.creds.clone(),
-            nkey: self.nkey.clone(),
-            tls_ca: self.tls_ca.clone(),
-            tls_cert: self.tls_cert.clone(),
-            tls_key: self.tls_key.clone(),
-            require_tls: false,
+            auth: self.auth()?,
+            tls: self.tls(),
             timeout: self.connect_timeout,
             name: Some("understudy loadgen".to_owned()),
+        })
+    }
+
+    fn auth(&self) -> Result<Option<NatsAuth>> {
+        let basic =
+            self.username.is_some() || self.password.is_some() || self.password_file.is_some();
+        let bearer = self.token.is_some() || self.token_file.is_some();
+        let ways = [
+            (basic, "--username with --password or --password-file"),
+            (bearer, "--token or --token-file"),
+            (self.credentials_file.is_some(), "--credentials-file"),
+            (self.nkey_seed_file.is_some(), "--nkey-seed-file"),
+        ];
+        let given: Vec<&str> = ways.iter().filter(|w| w.0).map(|w| w.1).collect();
+        if given.len() > 1 {
+            bail!(
+                "give one way to log in, not {} (the NATS_* environment counts too)",
+                given.join(" and ")
+            );
         }
+        let one = |inline: bool, file: bool, flags: &str| {
+            if inline == file {
+                bail!("give exactly one of {flags}");
+            }
+            Ok(())
+        };
+        Ok(if basic {
+            let Some(username) = self.username.clone() else {
+                bail!("--password and --password-file need --username");
+            };
+            one(
+                self.password.is_some(),
+                self.password_file.is_some(),
+                "--password and --password-file",
+            )?;
+            Some(NatsAuth::Basic {
+                username,
+                password: self.password.clone().map(Secret::new),
+                password_file: self.password_file.clone(),
+            })
+        } else if bearer {
+            one(
+                self.token.is_some(),
+                self.token_file.is_some(),
+                "--token and --token-file",
+            )?;
+            Some(NatsAuth::Bearer {
+                token: self.token.clone().map(Secret::new),
+                token_file: self.token_file.clone(),
+            })
+        } else if let Some(file) = &self.credentials_file {
+            Some(NatsAuth::Credentials { file: file.clone() })
+        } else {
+            self.nkey_seed_file
+                .clone()
+                .map(|seed_file| NatsAuth::Nkey { seed_file })
+        })
+    }
+
+    fn tls(&self) -> Option<NatsTls> {
+        let tls = NatsTls {
+            ca_file: self.tls_ca_file.clone(),
+            cert_file: self.tls_cert_file.clone(),
+            key_file: self.tls_key_file.clone(),
+        };
+        (self.tls || tls != NatsTls::default()).then_some(tls)
     }
 }
 
-/// Through `NatsConnect`, which hides the secrets.
+/// Only what is safe to show: the flags go through `NatsConnect`'s `Debug`,
+/// which hides secrets and URL passwords.
 impl fmt::Debug for ConnectArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.to_connect().fmt(f)
+        match self.to_connect() {
+            Ok(c) => c.fmt(f),
+            Err(e) => write!(f, "ConnectArgs({e})"),
+        }
     }
 }
 
@@ -182,7 +265,7 @@ async fn publish(args: &Args, payload: Payload) -> Result<()> {
         bail!("publishing needs --subject and --messages");
     };
     let mut opts = PublishOptions::new(
-        args.connect.to_connect(),
+        args.connect.to_connect()?,
         &args.stream,
         subject,
         messages,
@@ -221,7 +304,7 @@ async fn consume(args: &Args) -> Result<()> {
         bail!("--consume needs --consumer NAME");
     };
     let mut opts = ConsumeOptions::new(
-        args.connect.to_connect(),
+        args.connect.to_connect()?,
         &args.stream,
         consumer,
         args.clients,
@@ -368,4 +451,89 @@ fn errors_text(groups: &[ErrorGroup]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        connect: ConnectArgs,
+    }
+
+    fn flags(args: &[&str]) -> Result<NatsConnect> {
+        let all = std::iter::once("loadgen").chain(args.iter().copied());
+        Flags::try_parse_from(all)?.connect.to_connect()
+    }
+
+    /// What `[[source.nats]]` makes of the same settings.
+    fn source(toml_text: &str) -> NatsConnect {
+        let text = format!("servers = [\"nats://127.0.0.1:4222\"]\n{toml_text}");
+        let config: understudy_source_nats::NatsConfig =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        understudy_source_nats::settings(&config)
+    }
+
+    #[test]
+    fn each_flag_means_what_its_source_nats_key_means() {
+        let cases: [(&[&str], &str); 5] = [
+            (
+                &[
+                    "--username=u",
+                    "--password-file=pw",
+                    "--tls-ca-file=ca.pem",
+                    "--tls-cert-file=c.pem",
+                    "--tls-key-file=k.pem",
+                ],
+                "[auth.basic]\nusername = \"u\"\npassword_file = \"pw\"\n\
+                 [tls]\nca_file = \"ca.pem\"\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"",
+            ),
+            (
+                &["--user=u", "--password=p"],
+                "[auth.basic]\nusername = \"u\"\npassword = \"p\"",
+            ),
+            (&["--token-file=t"], "[auth.bearer]\ntoken_file = \"t\""),
+            (
+                &["--creds=f.creds", "--tls"],
+                "tls = {}\n[auth.credentials]\nfile = \"f.creds\"",
+            ),
+            (
+                &["--nkey-seed-file=s.nk"],
+                "[auth.nkey]\nseed_file = \"s.nk\"",
+            ),
+        ];
+        for (args, keys) in cases {
+            let by_flags = flags(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let by_keys = source(keys);
+            assert_eq!(
+                (&by_flags.auth, &by_flags.tls),
+                (&by_keys.auth, &by_keys.tls),
+                "{args:?} and\n{keys}"
+            );
+            assert!(by_flags.auth.is_some() || by_flags.tls.is_some());
+        }
+    }
+
+    #[test]
+    fn a_bad_combination_of_flags_is_named_in_flags() {
+        let error = |args: &[&str]| flags(args).err().map(|e| e.to_string());
+        assert_eq!(
+            error(&["--user=u", "--password=p", "--token=t"]).as_deref(),
+            Some(
+                "give one way to log in, not --username with --password or --password-file and --token or --token-file (the NATS_* environment counts too)"
+            )
+        );
+        assert_eq!(
+            error(&["--password=p"]).as_deref(),
+            Some("--password and --password-file need --username")
+        );
+        assert_eq!(
+            error(&["--username=u"]).as_deref(),
+            Some("give exactly one of --password and --password-file")
+        );
+    }
 }

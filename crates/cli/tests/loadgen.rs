@@ -263,9 +263,13 @@ fn a_wrong_password_fails_without_showing_it() {
     );
     assert!(!err.contains("not-the-password-77") && !stdout(&o).contains("not-the-password-77"));
 
+    // The right one, from a file as [[source.nats]] auth.basic.password_file.
+    let password_file = tmp.path().join("password");
+    std::fs::write(&password_file, "p\n").expect("write");
     let o = understudy()
         .args(args)
-        .env("NATS_PASSWORD", "p")
+        .arg("--password-file")
+        .arg(&password_file)
         .output()
         .expect("run");
     assert!(o.status.success(), "{}", stderr(&o));

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::error::Error;
+use crate::error::RunError;
 use crate::run::{connect_all, drive};
 use crate::stats::{ErrorGroup, ErrorLog, Progress};
 use crate::stream;
@@ -116,9 +116,9 @@ pub async fn run_consume(
     opts: &ConsumeOptions,
     mut progress: impl FnMut(Progress),
     shutdown: impl Future<Output = ()>,
-) -> Result<ConsumeSummary, Error> {
+) -> Result<ConsumeSummary, RunError> {
     if opts.clients == 0 {
-        return Err(Error::Options("--clients must be at least 1".to_owned()));
+        return Err(RunError::Options("--clients must be at least 1".to_owned()));
     }
     let clients = match opts.messages {
         Some(n) => opts

@@ -5,7 +5,7 @@ use understudy_nats::ConnectError;
 
 /// Why a publish or consume run could not run.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum RunError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(

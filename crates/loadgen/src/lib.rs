@@ -6,15 +6,16 @@
 //!
 //! # Brief overview
 //!
-//! - [`NatsConnect`]: servers and credentials, shared by every NATS client
-//!   of understudy; [`NatsConnect::connect`] gives up after its timeout.
+//! - [`NatsConnect`] (with [`NatsAuth`] and [`NatsTls`]): servers, login
+//!   and TLS, the same type and keys as `[[source.nats]]`'s (crates/nats);
+//!   [`NatsConnect::connect`] gives up after its timeout.
 //! - [`run_publish`] with [`PublishOptions`] → [`PublishSummary`]: counts,
 //!   rate, ack latency percentiles and failures grouped by kind.
 //! - [`run_consume`] with [`ConsumeOptions`] → [`ConsumeSummary`]: a durable
 //!   pull consumer worked one message at a time per client.
 //!
 //! ```no_run
-//! # async fn f() -> Result<(), understudy_loadgen::Error> {
+//! # async fn f() -> Result<(), understudy_loadgen::RunError> {
 //! use understudy_loadgen::{NatsConnect, PublishOptions, run_publish};
 //!
 //! let opts = PublishOptions::new(NatsConnect::new("nats://127.0.0.1:4222"), "MEMES", "meme.request", 6000, 60);
@@ -31,7 +32,7 @@
 //! confirms, and the ack latency is that of a lone request, not of a queue
 //! inside the client. Failures of single messages are counted and grouped,
 //! never fatal; only what stops the whole run (no server, no stream, bad
-//! credentials) is an [`Error`], and it names what exists instead.
+//! credentials) is a [`RunError`], and it names what exists instead.
 
 mod consume;
 mod error;
@@ -41,9 +42,9 @@ mod stats;
 mod stream;
 
 pub use consume::{ConsumeOptions, ConsumeSummary, ConsumerState, StopReason, run_consume};
-pub use error::Error;
+pub use error::RunError;
 pub use publish::{
     Payload, PayloadError, PublishOptions, PublishSummary, default_connections, run_publish,
 };
 pub use stats::{ErrorGroup, Latency, Progress};
-pub use understudy_nats::{ConnectError, NatsConnect, redact_url};
+pub use understudy_nats::{ConnectError, NatsAuth, NatsConnect, NatsTls, redact_url};

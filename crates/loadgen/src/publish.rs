@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::error::Error;
+use crate::error::RunError;
 use crate::run::{connect_all, drive};
 use crate::stats::{ErrorGroup, ErrorLog, Latency, Progress, micros};
 use crate::stream;
@@ -143,14 +143,14 @@ pub async fn run_publish(
     opts: &PublishOptions,
     mut progress: impl FnMut(Progress),
     shutdown: impl Future<Output = ()>,
-) -> Result<PublishSummary, Error> {
+) -> Result<PublishSummary, RunError> {
     if opts.clients == 0 {
-        return Err(Error::Options("--clients must be at least 1".to_owned()));
+        return Err(RunError::Options("--clients must be at least 1".to_owned()));
     }
     if let Some(r) = opts.rate
         && !(r.is_finite() && r > 0.0)
     {
-        return Err(Error::Options(format!(
+        return Err(RunError::Options(format!(
             "--rate {r} is not a positive number of messages a second"
         )));
     }

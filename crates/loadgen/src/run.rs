@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::error::Error;
+use crate::error::RunError;
 use understudy_nats::NatsConnect;
 
 /// `first` and `n - 1` more connections, opened concurrently.
@@ -15,7 +15,7 @@ pub(crate) async fn connect_all(
     connect: &NatsConnect,
     first: async_nats::Client,
     n: usize,
-) -> Result<Vec<async_nats::Client>, Error> {
+) -> Result<Vec<async_nats::Client>, RunError> {
     let mut set = JoinSet::new();
     for i in 1..n {
         let c = connect.clone();

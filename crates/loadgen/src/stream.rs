@@ -9,19 +9,19 @@ use async_nats::jetstream::response::Response;
 use async_nats::jetstream::{self, ErrorCode};
 use serde::Deserialize;
 
-use crate::error::Error;
+use crate::error::RunError;
 
 /// The stream's info, or why it cannot be used.
 pub(crate) async fn stream(
     js: &jetstream::Context,
     server: &str,
     name: &str,
-) -> Result<jetstream::stream::Stream, Error> {
+) -> Result<jetstream::stream::Stream, RunError> {
     match js.get_stream(name).await {
         Ok(s) => Ok(s),
         Err(e) => match e.kind() {
             GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND => {
-                Err(Error::StreamNotFound {
+                Err(RunError::StreamNotFound {
                     stream: name.to_owned(),
                     server: server.to_owned(),
                     existing: stream_names(js, server, None).await?,
@@ -31,16 +31,16 @@ pub(crate) async fn stream(
                 if j.error_code() == ErrorCode::JETSTREAM_NOT_ENABLED
                     || j.error_code() == ErrorCode::JETSTREAM_NOT_ENABLED_FOR_ACCOUNT =>
             {
-                Err(Error::NoJetStream {
+                Err(RunError::NoJetStream {
                     server: server.to_owned(),
                 })
             }
             // Nobody answers the JetStream API: the server runs without -js.
-            GetStreamErrorKind::Request if no_responders(&e) => Err(Error::NoJetStream {
+            GetStreamErrorKind::Request if no_responders(&e) => Err(RunError::NoJetStream {
                 server: server.to_owned(),
             }),
             GetStreamErrorKind::EmptyName | GetStreamErrorKind::InvalidStreamName => {
-                Err(Error::Options(format!(
+                Err(RunError::Options(format!(
                     "{name:?} is not a valid stream name (no spaces, dots, * or >)"
                 )))
             }
@@ -59,13 +59,13 @@ pub(crate) async fn check_subject(
     server: &str,
     stream: &jetstream::stream::Stream,
     subject: &str,
-) -> Result<(), Error> {
+) -> Result<(), RunError> {
     let name = &stream.cached_info().config.name;
     let capturing = stream_names(js, server, Some(subject)).await?;
     if capturing.iter().any(|s| s == name) {
         return Ok(());
     }
-    Err(Error::SubjectNotInStream {
+    Err(RunError::SubjectNotInStream {
         subject: subject.to_owned(),
         stream: name.clone(),
         server: server.to_owned(),
@@ -80,20 +80,20 @@ pub(crate) async fn pull_consumer(
     stream: &jetstream::stream::Stream,
     server: &str,
     name: &str,
-) -> Result<bool, Error> {
+) -> Result<bool, RunError> {
     let stream_name = stream.cached_info().config.name.clone();
     match stream.consumer_info(name).await {
         Ok(info) => match info.config.deliver_subject {
-            Some(deliver_subject) if !deliver_subject.is_empty() => Err(Error::PushConsumer {
+            Some(deliver_subject) if !deliver_subject.is_empty() => Err(RunError::PushConsumer {
                 consumer: name.to_owned(),
                 stream: stream_name,
                 deliver_subject,
             }),
             _ => Ok(false),
         },
-        Err(e) if e.kind() == ConsumerInfoErrorKind::InvalidName => Err(Error::Options(format!(
-            "{name:?} is not a valid consumer name (no spaces, dots, * or >)"
-        ))),
+        Err(e) if e.kind() == ConsumerInfoErrorKind::InvalidName => Err(RunError::Options(
+            format!("{name:?} is not a valid consumer name (no spaces, dots, * or >)"),
+        )),
         Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => {
             stream
                 .create_consumer(pull::Config {
@@ -130,7 +130,7 @@ pub(crate) async fn stream_names(
     js: &jetstream::Context,
     server: &str,
     subject: Option<&str>,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<String>, RunError> {
     let mut names = Vec::new();
     loop {
         let mut body = serde_json::json!({ "offset": names.len() });
@@ -165,8 +165,8 @@ fn no_responders(e: &(dyn std::error::Error + 'static)) -> bool {
     })
 }
 
-pub(crate) fn request_error(op: &str, server: &str, e: &dyn std::fmt::Display) -> Error {
-    Error::Request {
+pub(crate) fn request_error(op: &str, server: &str, e: &dyn std::fmt::Display) -> RunError {
+    RunError::Request {
         op: op.to_owned(),
         server: server.to_owned(),
         reason: e.to_string(),

@@ -7,8 +7,8 @@ use async_nats::jetstream::{self, consumer, stream};
 use serde_json::Value;
 use understudy_core::Secret;
 use understudy_loadgen::{
-    ConsumeOptions, Error, NatsConnect, Payload, PublishOptions, StopReason, run_consume,
-    run_publish,
+    ConsumeOptions, NatsAuth, NatsConnect, Payload, PublishOptions, RunError, StopReason,
+    run_consume, run_publish,
 };
 use understudy_testkit::NatsServer;
 
@@ -196,7 +196,7 @@ async fn consume_refuses_a_push_consumer() {
     .expect("push consumer");
     let opts = ConsumeOptions::new(NatsConnect::new(&server.url), "MEMES", "pushed", 1);
     let e = run_consume(&opts, |_| {}, never()).await.expect_err("push");
-    assert!(matches!(e, Error::PushConsumer { .. }), "{e}");
+    assert!(matches!(e, RunError::PushConsumer { .. }), "{e}");
     assert!(e.to_string().contains("\"deliver.here\""), "{e}");
 }
 
@@ -273,7 +273,7 @@ async fn a_server_without_jetstream_says_so() {
     for _ in 0..50 {
         let opts = PublishOptions::new(connect.clone(), "MEMES", "meme.request", 1, 1);
         match run_publish(&opts, |_| {}, never()).await {
-            Err(Error::Connect(_)) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(RunError::Connect(_)) => tokio::time::sleep(Duration::from_millis(100)).await,
             other => {
                 result = Some(other);
                 break;
@@ -349,8 +349,11 @@ async fn a_wrong_password_is_an_authorization_error_that_keeps_it_secret() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let server = NatsServer::start(tmp.path(), &["--user", "u", "--pass", "p"]);
     let mut c = NatsConnect::new(&server.url);
-    c.user = Some("u".into());
-    c.password = Some(Secret::new("wrong-secret-42"));
+    c.auth = Some(NatsAuth::Basic {
+        username: "u".into(),
+        password: Some(Secret::new("wrong-secret-42")),
+        password_file: None,
+    });
     let e = bounded(c.connect()).await.expect_err("wrong password");
     let text = format!("{e} {e:?}");
     assert!(e.to_string().contains("authorization"), "{e}");
@@ -369,7 +372,11 @@ async fn a_wrong_password_is_an_authorization_error_that_keeps_it_secret() {
     assert!(e.to_string().contains("authorization"), "{e}");
     assert!(!text.contains("wrong-secret-42"), "{text}");
 
-    c.password = Some(Secret::new("p"));
+    c.auth = Some(NatsAuth::Basic {
+        username: "u".into(),
+        password: Some(Secret::new("p")),
+        password_file: None,
+    });
     let client = bounded(c.connect()).await.expect("right password");
     assert!(matches!(
         client.connection_state(),

@@ -7,11 +7,9 @@ use understudy_core::SourceError;
 
 use crate::config::KubeConfig;
 
-/// The client and the API server's URL (for messages).
+/// The client and the API server's URL (for messages). TLS goes through
+/// rustls, whose crypto provider the binary installs at start-up.
 pub async fn connect(config: &KubeConfig) -> Result<(kube::Client, String), SourceError> {
-    // kube, async-nats and reqwest all link rustls: one provider for the
-    // process, or the first TLS handshake panics (FIELD-NOTES).
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let options = KubeConfigOptions {
         context: config.context.clone(),
         ..KubeConfigOptions::default()

@@ -1,10 +1,9 @@
 //! `[[source.nats]]`: which JetStream server, streams and consumers to record.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use understudy_core::Secret;
+pub use understudy_nats::{NatsAuth, NatsTls};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -37,44 +36,14 @@ pub struct NatsConfig {
     /// credentials log into, `$G` without accounts.
     #[serde(default = "default_account")]
     pub account: String,
+    /// How to log in (`basic`, `bearer`, `credentials` or `nkey`), the
+    /// type `understudy loadgen`'s flags build too. Secrets are never
+    /// logged or written to the manifest.
     #[serde(default)]
     pub auth: Option<NatsAuth>,
+    /// TLS settings; given, TLS is required.
     #[serde(default)]
     pub tls: Option<NatsTls>,
-}
-
-/// How to log in. Secrets are never logged or written to the manifest.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum NatsAuth {
-    UserPassword {
-        user: String,
-        password: Secret,
-    },
-    Token {
-        token: Secret,
-    },
-    /// A `.creds` file (JWT and nkey seed).
-    Credentials {
-        file: PathBuf,
-    },
-    /// A file holding an nkey seed (`SU…`).
-    Nkey {
-        seed_file: PathBuf,
-    },
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatsTls {
-    /// PEM bundle of the CAs that sign the server's certificate.
-    #[serde(default)]
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate and key (PEM) for mutual TLS.
-    #[serde(default)]
-    pub cert_file: Option<PathBuf>,
-    #[serde(default)]
-    pub key_file: Option<PathBuf>,
 }
 
 fn default_interval() -> Duration {
@@ -116,11 +85,13 @@ impl NatsConfig {
         if self.timeout.is_zero() {
             p.push("timeout: must be more than 0s".into());
         }
-        if let Some(t) = &self.tls
-            && t.cert_file.is_some() != t.key_file.is_some()
-        {
-            p.push("tls: cert_file and key_file go together".into());
-        }
+        p.extend(
+            self.auth
+                .as_ref()
+                .map(NatsAuth::problems)
+                .unwrap_or_default(),
+        );
+        p.extend(self.tls.as_ref().map(NatsTls::problems).unwrap_or_default());
         p
     }
 
@@ -181,11 +152,16 @@ mod tests {
         let c = parse(serde_json::json!({
             "servers": ["127.0.0.1:4222"],
             "interval": "10ms",
-            "auth": {"user_password": {"user": "u", "password": "hunter2"}},
+            "auth": {"basic": {"username": "u", "password": "hunter2", "password_file": "p"}},
             "tls": {"cert_file": "c.pem"}
         }));
         let p = c.problems().join("\n");
-        for says in ["servers[0]", "interval: at least 100ms", "tls: cert_file"] {
+        for says in [
+            "servers[0]",
+            "interval: at least 100ms",
+            "auth.basic: give exactly one of password and password_file",
+            "tls: cert_file",
+        ] {
             assert!(p.contains(says), "{says}: {p}");
         }
         let shown = format!("{c:?} {}", serde_json::to_string(&c).unwrap_or_default());

@@ -8,13 +8,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use understudy_core::read_secret;
 
-use crate::config::{Auth, PromConfig};
-
-/// Installs rustls' ring provider for the process. Needed once before the
-/// first TLS connection; a second call is harmless.
-pub fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+use crate::config::{PromAuth, PromConfig};
 
 /// What a failed request says about Prometheus.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,9 +88,10 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 /// A client for `config`'s Prometheus, with its auth and TLS settings.
 /// Errors name the file or setting that is wrong.
+///
+/// reqwest panics building a client before a rustls crypto provider is
+/// installed for the process; the binary installs one at start-up.
 pub fn build(config: &PromConfig) -> Result<Client, String> {
-    // reqwest panics building a client when no provider is installed.
-    install_tls_provider();
     let mut headers = HeaderMap::new();
     if let Some(auth) = &config.auth {
         let mut value = HeaderValue::from_str(&authorization(auth)?)
@@ -138,9 +133,9 @@ fn read(path: &std::path::Path, what: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The `Authorization` header value.
-fn authorization(auth: &Auth) -> Result<String, String> {
+fn authorization(auth: &PromAuth) -> Result<String, String> {
     match auth {
-        Auth::Basic {
+        PromAuth::Basic {
             username,
             password,
             password_file,
@@ -154,7 +149,7 @@ fn authorization(auth: &Auth) -> Result<String, String> {
                 base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
             Ok(format!("Basic {encoded}"))
         }
-        Auth::Bearer { token, token_file } => {
+        PromAuth::Bearer { token, token_file } => {
             let token = read_secret(
                 token.as_ref(),
                 token_file.as_deref(),
@@ -172,7 +167,7 @@ mod tests {
 
     #[test]
     fn authorization_headers() {
-        let basic = Auth::Basic {
+        let basic = PromAuth::Basic {
             username: "admin".into(),
             password: Some(Secret::new("pw")),
             password_file: None,
@@ -182,12 +177,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("token");
         std::fs::write(&file, "abc\n").expect("write");
-        let bearer = Auth::Bearer {
+        let bearer = PromAuth::Bearer {
             token: None,
             token_file: Some(file),
         };
         assert_eq!(authorization(&bearer), Ok("Bearer abc".into()));
-        let missing = Auth::Bearer {
+        let missing = PromAuth::Bearer {
             token: None,
             token_file: Some(dir.path().join("nope")),
         };

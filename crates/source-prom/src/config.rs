@@ -52,20 +52,25 @@ pub struct PromConfig {
     /// warning logged and the truncation recorded.
     #[serde(default = "default_max_series")]
     pub max_series_per_selector: usize,
+    /// How to log in (`basic` or `bearer`); the keys are `[[source.nats]]`'s
+    /// too.
     #[serde(default)]
-    pub auth: Option<Auth>,
+    pub auth: Option<PromAuth>,
+    /// TLS settings for an `https://` URL; the keys are `[[source.nats]]`'s
+    /// too, with `insecure_skip_verify` besides.
     #[serde(default)]
-    pub tls: Tls,
+    pub tls: PromTls,
     /// Receive Prometheus remote write on this address as well.
     #[serde(default)]
     pub remote_write: Option<RemoteWrite>,
 }
 
-/// How to authenticate to Prometheus. Secrets come from files or inline
-/// values; they are never logged or written to the manifest.
+/// How to authenticate to Prometheus, with the keys of Prometheus' own
+/// `basic_auth` and bearer token settings. Secrets come from files or
+/// inline values; they are never logged or written to the manifest.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum Auth {
+pub enum PromAuth {
     Basic {
         username: String,
         #[serde(default)]
@@ -83,7 +88,7 @@ pub enum Auth {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Tls {
+pub struct PromTls {
     /// PEM bundle of the CAs that sign Prometheus' certificate (else the
     /// system's).
     #[serde(default)]
@@ -165,14 +170,16 @@ impl PromConfig {
             p.push("max_series_per_selector: at least 1".into());
         }
         match &self.auth {
-            Some(Auth::Basic {
+            Some(PromAuth::Basic {
                 password,
                 password_file,
                 ..
             }) if password.is_some() == password_file.is_some() => {
                 p.push("auth.basic: give exactly one of password and password_file".into());
             }
-            Some(Auth::Bearer { token, token_file }) if token.is_some() == token_file.is_some() => {
+            Some(PromAuth::Bearer { token, token_file })
+                if token.is_some() == token_file.is_some() =>
+            {
                 p.push("auth.bearer: give exactly one of token and token_file".into());
             }
             _ => {}

@@ -14,6 +14,11 @@
 //!   source again after a backoff; the first fetch afterwards reaches back
 //!   to the last good one. Errors in answers (a bad query, garbage) are
 //!   logged and counted in `understudy_prometheus_errors_total`.
+//!
+//! The HTTP client (reqwest over rustls) needs one rustls crypto provider
+//! for the process, plain `http://` included: the binary installs it before
+//! building a source (the `understudy` binary installs ring's); a library
+//! cannot know which providers its binary links.
 
 mod client;
 mod config;
@@ -22,8 +27,7 @@ mod plan;
 mod remote_write;
 mod source;
 
-pub use client::install_tls_provider;
-pub use config::{Auth, PromConfig, RemoteWrite, Secret, Tls, check_selector};
+pub use config::{PromAuth, PromConfig, PromTls, RemoteWrite, Secret, check_selector};
 pub use fetch::{QUERY_LABEL, RESULT_METRIC};
 pub use plan::{Plan, plan};
 pub use remote_write::RemoteWriteSource;

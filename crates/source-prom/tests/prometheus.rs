@@ -28,6 +28,13 @@ fn source(url: &str, queries: &[(&str, &str)]) -> PromSource {
         })
         .collect();
     let selectors = SELECTORS.iter().map(|s| (*s).to_owned()).collect();
+    new_source(config, queries, selectors)
+}
+
+/// A source, once the process has the rustls crypto provider that the
+/// `understudy` binary installs at start-up (reqwest needs one).
+fn new_source(config: PromConfig, queries: Vec<NamedQuery>, selectors: Vec<String>) -> PromSource {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     PromSource::new(0, config, queries, selectors).expect("source")
 }
 
@@ -207,7 +214,7 @@ async fn series_beyond_the_limit_are_left_out_and_the_truncation_recorded() {
     }))
     .expect("config");
     let selector = r#"{__name__=~"test_.*"}"#;
-    let mut src = PromSource::new(0, config, vec![], vec![selector.to_owned()]).expect("source");
+    let mut src = new_source(config, vec![], vec![selector.to_owned()]);
     let sink = Collect::default();
     ticks(&mut src, &sink, 2).await;
     let kept: BTreeSet<String> = recorded_raw(&sink).into_iter().map(|s| s.0).collect();
@@ -251,7 +258,7 @@ async fn tls_and_basic_auth_work_and_wrong_credentials_are_named() {
             "tls": tls,
         }))
         .expect("config");
-        PromSource::new(0, config, vec![], vec!["test_temperature".into()]).expect("source")
+        new_source(config, vec![], vec!["test_temperature".into()])
     };
     let good_auth =
         serde_json::json!({"basic": {"username": "recorder", "password_file": password}});
