@@ -40,6 +40,9 @@ pub struct Page {
 pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// One per row, shown under its first cell when not empty (a KPI's
+    /// definition).
+    pub notes: Vec<String>,
 }
 
 /// One chart: time in seconds since the experiment start on x.
@@ -167,10 +170,18 @@ fn write_table(out: &mut String, table: &Table) -> fmt::Result {
         writeln!(out, "</tr></thead>")?;
     }
     writeln!(out, "<tbody>")?;
-    for row in &table.rows {
+    for (r, row) in table.rows.iter().enumerate() {
         write!(out, "<tr>")?;
-        for cell in row {
-            if is_numeric(cell) {
+        let note = table.notes.get(r).filter(|n| !n.is_empty());
+        for (c, cell) in row.iter().enumerate() {
+            if let (0, Some(note)) = (c, note) {
+                write!(
+                    out,
+                    "<td>{}<div class=\"def\">{}</div></td>",
+                    Esc(cell),
+                    Esc(note)
+                )?;
+            } else if is_numeric(cell) {
                 write!(out, "<td class=\"num\">{}</td>", Esc(cell))?;
             } else {
                 write!(out, "<td>{}</td>", Esc(cell))?;
@@ -232,6 +243,7 @@ mod tests {
             table: Table {
                 headers: vec![],
                 rows: vec![],
+                notes: vec![],
             },
             charts: vec![Chart {
                 id: "replicas".to_owned(),

@@ -67,6 +67,96 @@ impl Measure {
     }
 }
 
+/// What computed a KPI: understudy itself, or a KPI plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ComputedBy {
+    BuiltIn,
+    Plugin {
+        name: String,
+        version: String,
+        /// The component's path, as given or found.
+        file: String,
+    },
+}
+
+impl std::fmt::Display for ComputedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ComputedBy::BuiltIn => f.write_str("built in"),
+            ComputedBy::Plugin {
+                name,
+                version,
+                file,
+            } => {
+                let file = std::path::Path::new(file)
+                    .file_name()
+                    .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
+                write!(f, "plugin {name} {version} ({file})")
+            }
+        }
+    }
+}
+
+/// Every built-in KPI's id and its definition, the line the report shows
+/// beside its values. A plugin computing a similar number has its own id
+/// and definition, so that two rows never share a name for two ideas.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "rescale_events",
+        "SuccessfulRescale Events of the HPAs, each repeat of a folded Event counted",
+    ),
+    (
+        "replica_reversals",
+        "turns of the Deployment's spec.replicas (up then down, or down then up), every recorded change counted, not sampled",
+    ),
+    (
+        "time_at_max_replicas",
+        "time spec.replicas stood at the highest maxReplicas of the HPAs scaling the Deployment",
+    ),
+    (
+        "pods_created",
+        "pods whose creationTimestamp falls in the window",
+    ),
+    ("pods_killed", "pods deleted in the window"),
+    (
+        "pod_lifetime_median",
+        "median creation-to-deletion time of the pods deleted in the window",
+    ),
+    (
+        "pods_died_before_ready",
+        "pods deleted in the window that were never Ready",
+    ),
+    (
+        "queue_peak_pending",
+        "highest jetstream_consumer_num_pending, summed over consumers",
+    ),
+    (
+        "time_to_drain",
+        "from the pending peak to the first scrape below 1% of it",
+    ),
+    (
+        "backlog_seconds",
+        "area under pending (summed over consumers) over the window",
+    ),
+    (
+        "messages_per_second",
+        "messages delivered and acknowledged in the window, per second",
+    ),
+    (
+        "cpu_seconds",
+        "CPU-seconds of all containers (pod-level and pause-container series left out)",
+    ),
+    (
+        "throttled_share",
+        "throttled CFS periods over all CFS periods, all containers",
+    ),
+    (
+        "productivity",
+        "messages processed in the window over the CPU-seconds of all containers: one ratio of totals",
+    ),
+];
+
 /// One KPI of one run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Kpi {
@@ -74,6 +164,9 @@ pub struct Kpi {
     pub id: String,
     /// What it is, in words.
     pub name: String,
+    /// How it is computed, in one line.
+    pub definition: String,
+    pub computed_by: ComputedBy,
     /// What it is about (`Deployment meme-generator/meme-backend`, `all
     /// HPAs`), or empty for the run as a whole.
     pub subject: String,
@@ -91,9 +184,16 @@ impl Kpi {
         better: Better,
         measure: Measure,
     ) -> Kpi {
+        let definition = BUILT_IN
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, d)| (*d).to_owned());
+        debug_assert!(definition.is_some(), "built-in KPI {id} has no definition");
         Kpi {
             id: id.into(),
             name: name.into(),
+            definition: definition.unwrap_or_default(),
+            computed_by: ComputedBy::BuiltIn,
             subject: subject.into(),
             unit,
             better,
@@ -668,6 +768,16 @@ mod tests {
         start: 0,
         end: 600_000,
     };
+
+    #[test]
+    fn every_built_in_kpi_has_a_definition() {
+        let k = compute(&run(Vec::new()), W);
+        assert!(!k.is_empty());
+        for kpi in &k {
+            assert!(!kpi.definition.is_empty(), "{}", kpi.id);
+            assert_eq!(kpi.computed_by, ComputedBy::BuiltIn);
+        }
+    }
 
     fn find<'a>(kpis: &'a [Kpi], id: &str) -> &'a Measure {
         &kpis.iter().find(|k| k.id == id).expect(id).measure

@@ -10,26 +10,32 @@
 //!   peak, drain time, backlog, throughput, CPU-seconds, throttling,
 //!   productivity. What a recording does not hold is
 //!   [`Measure::NotRecorded`], never 0.
+//! - [`plugins::run_plugins`] runs KPI plugins (the [`plugins::BUNDLED`] ones
+//!   and any other) over each run's window, each output one more [`Kpi`].
 //! - [`report`] joins the runs' KPIs into a [`Report`] (difference, the
 //!   better run, a summary in plain words); [`text`] prints it, `serde`
-//!   writes it as JSON, [`charts`] and [`html`] make the page.
+//!   writes it as JSON, [`charts`] and [`html`] make the page ([`page`]).
 //!
 //! Two runs are compared over the same length of experiment time, from each
 //! one's start of the load to the end of the shorter: a longer idle tail
-//! would otherwise count as work.
+//! would otherwise count as work. And one KPI is one idea: every row says
+//! what computed it ([`ComputedBy`]) and how, in one line, so a plugin's
+//! reversals on 15 s samples never pass for the built-in count of every
+//! change.
 
 mod error;
 
 pub mod charts;
 pub mod html;
 pub mod kpi;
+pub mod plugins;
 pub mod report;
 pub mod run;
 pub mod text;
 pub mod timeseries;
 
 pub use error::AnalyzeError;
-pub use kpi::{Better, Kpi, Measure, Unit};
+pub use kpi::{Better, ComputedBy, Kpi, Measure, Unit};
 pub use report::Report;
 pub use run::Run;
 use understudy_core::TimeRange;
@@ -97,5 +103,23 @@ pub fn report(runs: &[Run], windows: &[TimeRange], kpis: &[Vec<Kpi>]) -> Report 
         summary: report::summary(&rows, &infos),
         runs: infos,
         kpis: rows,
+    }
+}
+
+/// The self-contained HTML page of a report: its table with each KPI's
+/// definition, the summary, and the charts of the runs.
+pub fn page(report: &Report, runs: &[Run], windows: &[TimeRange]) -> html::Page {
+    let names: Vec<String> = runs.iter().map(|r| r.name.clone()).collect();
+    let (headers, rows) = text::cells(report);
+    html::Page {
+        title: format!("understudy analyze: {}", names.join(" vs ")),
+        runs: names,
+        summary: report.summary.clone(),
+        table: html::Table {
+            headers,
+            rows,
+            notes: text::notes(report),
+        },
+        charts: charts::charts(runs, windows),
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::kpi::{Better, Kpi, Measure, Unit};
+use crate::kpi::{Better, ComputedBy, Kpi, Measure, Unit};
 use crate::run::{AlignedBy, Run};
 use understudy_core::TimeRange;
 
@@ -47,6 +47,9 @@ impl RunInfo {
 pub struct Row {
     pub id: String,
     pub name: String,
+    /// How the KPI is computed, in one line.
+    pub definition: String,
+    pub computed_by: ComputedBy,
     pub subject: String,
     pub unit: Unit,
     pub better: Better,
@@ -77,7 +80,8 @@ pub struct Report {
     pub summary: Option<String>,
 }
 
-/// Joins the runs' KPIs by (id, subject), in the first run's order.
+/// Joins the runs' KPIs by (id, subject), in the first run's order; a
+/// subject only a later run has follows the others of its KPI.
 pub fn rows(per_run: &[Vec<Kpi>]) -> Vec<Row> {
     let mut order: Vec<(String, String)> = Vec::new();
     let mut by_key: BTreeMap<(String, String), Vec<Option<&Kpi>>> = BTreeMap::new();
@@ -91,6 +95,18 @@ pub fn rows(per_run: &[Vec<Kpi>]) -> Vec<Row> {
             e[i] = Some(k);
         }
     }
+    let mut ids: Vec<&str> = Vec::new();
+    for (id, _) in &order {
+        if !ids.contains(&id.as_str()) {
+            ids.push(id);
+        }
+    }
+    let rank: BTreeMap<String, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| ((*id).to_owned(), i))
+        .collect();
+    order.sort_by_key(|(id, _)| rank[id]);
     order
         .into_iter()
         .map(|key| {
@@ -131,6 +147,8 @@ pub fn rows(per_run: &[Vec<Kpi>]) -> Vec<Row> {
             Row {
                 id: first.id.clone(),
                 name: first.name.clone(),
+                definition: first.definition.clone(),
+                computed_by: first.computed_by.clone(),
                 subject: first.subject.clone(),
                 unit: first.unit,
                 better: first.better,
@@ -291,5 +309,45 @@ pub fn secs(s: f64) -> String {
         } else {
             format!("{}m{:02}s", s / 60, s % 60)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kpi(id: &str, subject: &str) -> Kpi {
+        Kpi {
+            id: id.into(),
+            name: id.into(),
+            definition: format!("how {id} is computed"),
+            computed_by: ComputedBy::BuiltIn,
+            subject: subject.into(),
+            unit: Unit::Count,
+            better: Better::Lower,
+            measure: Measure::Value { value: 1.0 },
+        }
+    }
+
+    #[test]
+    fn a_subject_only_the_second_run_has_follows_its_kpi() {
+        let rows = rows(&[
+            vec![kpi("rescale_events", "HPA a"), kpi("pods_created", "")],
+            vec![kpi("rescale_events", "HPA b"), kpi("pods_created", "")],
+        ]);
+        let keys: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.id.as_str(), r.subject.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("rescale_events", "HPA a"),
+                ("rescale_events", "HPA b"),
+                ("pods_created", "")
+            ]
+        );
+        assert_eq!(rows[1].measures[0], Measure::Absent);
+        assert_eq!(rows[0].definition, "how rescale_events is computed");
     }
 }

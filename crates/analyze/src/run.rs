@@ -62,7 +62,7 @@ pub struct Run {
 
 impl Run {
     /// Loads `dir`; `align_at` (ms after the recording's start) overrides
-    /// the start found in the queue series.
+    /// the start found in the queue series, and must fall before the end.
     pub fn load(dir: &Path, align_at: Option<i64>) -> Result<Run, AnalyzeError> {
         let rec = Recording::open(dir).map_err(|e| AnalyzeError::store(dir, e))?;
         let manifest = rec.manifest();
@@ -110,8 +110,15 @@ impl Run {
             aligned_by: AlignedBy::RecordingStart,
         };
         match align_at {
+            Some(offset) if start_ms.saturating_add(offset) >= end_ms => {
+                return Err(AnalyzeError::AlignedPastEnd {
+                    name: run.name,
+                    offset_ms: offset,
+                    length_ms: end_ms - start_ms,
+                });
+            }
             Some(offset) => {
-                run.t0_ms = (start_ms + offset).min(end_ms);
+                run.t0_ms = start_ms + offset;
                 run.aligned_by = AlignedBy::AlignAt;
             }
             None => {

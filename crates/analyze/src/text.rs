@@ -97,10 +97,32 @@ pub fn cells(report: &Report) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// The whole report as text: a table, then what could not be compared and
-/// the summary.
+/// What computed a row and how, in one line: `built in: …` or `plugin
+/// flapping 0.2.0 (flapping.wasm): …`.
+pub fn definition(r: &Row) -> String {
+    format!("{}: {}", r.computed_by, r.definition)
+}
+
+/// One note per row: the definition under the first row of each KPI (rows
+/// of one KPI follow each other), empty under the others.
+pub fn notes(report: &Report) -> Vec<String> {
+    let mut previous = None;
+    report
+        .kpis
+        .iter()
+        .map(|r| {
+            let first = previous != Some(&r.id);
+            previous = Some(&r.id);
+            if first { definition(r) } else { String::new() }
+        })
+        .collect()
+}
+
+/// The whole report as text: a table, each KPI's definition under its first
+/// row, then what could not be compared and the summary.
 pub fn render(report: &Report, colour: bool) -> String {
     let (header, body) = cells(report);
+    let notes = notes(report);
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_uppercase()).collect()];
     rows.extend(body);
     let winners: Vec<Option<usize>> = std::iter::once(None)
@@ -135,6 +157,13 @@ pub fn render(report: &Report, colour: bool) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
+        match notes.get(i.wrapping_sub(1)) {
+            Some(note) if i > 0 && !note.is_empty() && colour => {
+                out.push_str(&format!("  \x1b[2m{note}\x1b[0m\n"));
+            }
+            Some(note) if i > 0 && !note.is_empty() => out.push_str(&format!("  {note}\n")),
+            _ => {}
+        }
     }
     if !report.not_compared.is_empty() {
         out.push_str("\nNot compared:\n");

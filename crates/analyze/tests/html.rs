@@ -111,6 +111,7 @@ fn synthetic() -> Page {
                 .map(str::to_owned)
                 .to_vec(),
             ],
+            notes: vec!["built in: SuccessfulRescale Events".to_owned()],
         },
         charts: vec![
             Chart {

@@ -1,32 +1,34 @@
 //! `understudy kpi run`: a KPI plugin over a recording, window by window,
-//! under the offline sandbox limits; and the runner `plugin test` shares.
+//! under the offline sandbox limits (the run itself is
+//! `understudy_plugin::push_recording`, shared with `plugin test`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
-use understudy_core::{Labels, SampleBatch, Series};
-use understudy_plugin::{
-    Batch, Evaluator, HostConfig, Input, Mode, Outputs, Plugin, PluginHost, SeriesColumns,
-};
-use understudy_promql::{Engine, MemStorage, Value};
+use understudy_core::TimeRange;
+pub use understudy_plugin::push_recording;
+use understudy_plugin::{HostConfig, Mode, Plugin, PluginHost, RunResult};
+use understudy_promql::MemStorage;
 use understudy_store::{Appended, Existing, SourceInfo, StoreError};
+use understudy_timeline::Timeline;
 
-use crate::live::LabelPairs;
 use crate::{human, output};
 
 const EXAMPLES: &str = "\
 Examples:
   understudy kpi run recordings/conflict --plugin plugins/dist/flapping.wasm
-  understudy kpi run recordings/conflict --plugin plugins/dist/productivity.wasm --json
+  understudy kpi run recordings/conflict \\
+      --plugin plugins/dist/productivity.wasm --json
   # keep the outputs in the recording, so replay serves them
-  understudy kpi run recordings/conflict --plugin plugins/dist/throttle-ratio.wasm --write
-  # after changing the plugin or its config: replace the outputs written before
-  understudy kpi run recordings/conflict --plugin plugins/dist/throttle-ratio.wasm --write --replace";
+  understudy kpi run recordings/conflict \\
+      --plugin plugins/dist/throttle-ratio.wasm --write
+  # after changing the plugin or its config: replace the earlier outputs
+  understudy kpi run recordings/conflict \\
+      --plugin plugins/dist/throttle-ratio.wasm --write --replace";
 
 /// Run KPI plugins over recordings.
 #[derive(Debug, clap::Args)]
@@ -87,96 +89,11 @@ pub fn parse_config(pairs: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// What a run over a recording produced and cost.
-#[derive(Debug, Default)]
-pub struct RunResult {
-    pub outputs: BTreeMap<(String, LabelPairs), (Vec<i64>, Vec<f64>)>,
-    pub pushes: usize,
-    pub push_times: Vec<Duration>,
-    pub max_memory: usize,
-    pub fuel: Option<u64>,
-}
-
-/// Pushes the recording through `evaluator` window by window: each input's
-/// query evaluated as a range query over the window at its step.
-pub fn push_recording(
-    storage: &MemStorage,
-    span: (i64, i64),
-    plugin: &Plugin,
-    evaluator: &mut Evaluator,
-    window_ms: i64,
-) -> Result<RunResult> {
-    let engine = Engine::default();
-    let mut result = RunResult::default();
-    let mut start = span.0;
-    while start <= span.1 {
-        let end = (start + window_ms - 1).min(span.1);
-        let mut inputs = Vec::new();
-        for spec in &plugin.info().inputs {
-            let step = i64::from(spec.step_ms.max(1));
-            let value = engine
-                .range(storage, &spec.query, start, end, step)
-                .map_err(|e| {
-                    anyhow!(
-                        "input {} ({}) does not evaluate: {e}",
-                        spec.name,
-                        spec.query
-                    )
-                })?;
-            inputs.push(Input {
-                name: spec.name.clone(),
-                series: matrix(value),
-            });
-        }
-        let batch = Batch {
-            window_start: start,
-            window_end: end,
-            inputs,
-        };
-        let outputs = evaluator
-            .push(&batch)
-            .with_context(|| format!("push of the window at {}", human::time(start)))?;
-        collect(&mut result, evaluator, outputs);
-        start += window_ms;
-    }
-    let outputs = evaluator.finish().context("finish")?;
-    collect(&mut result, evaluator, outputs);
-    Ok(result)
-}
-
-/// A range query's result as plugin input columns (anything but a matrix
-/// has no series).
-pub fn matrix(v: Value) -> SeriesColumns {
-    let mut columns = SeriesColumns::default();
-    if let Value::Matrix(series) = v {
-        for s in series {
-            columns.push(s.labels.0, &s.timestamps, &s.values);
-        }
-    }
-    columns
-}
-
-fn collect(result: &mut RunResult, evaluator: &Evaluator, outputs: Outputs) {
-    let stats = evaluator.last_call();
-    result.pushes += 1;
-    result.push_times.push(stats.duration);
-    result.max_memory = result.max_memory.max(stats.memory_bytes);
-    if let Some(f) = stats.fuel_used {
-        *result.fuel.get_or_insert(0) += f;
-    }
-    for o in outputs.iter() {
-        let key = (o.metric.to_string(), (**o.labels).clone());
-        let e = result.outputs.entry(key).or_default();
-        e.0.extend_from_slice(o.timestamps);
-        e.1.extend_from_slice(o.values);
-    }
-}
-
-/// The recording in memory, and its data span.
-pub fn load_recording(dir: &Path) -> Result<(MemStorage, (i64, i64))> {
-    let loaded = understudy_replay::load(dir)
+/// The recording's samples in memory, and its span.
+pub fn load_recording(dir: &Path) -> Result<(MemStorage, TimeRange)> {
+    let timeline = Timeline::load_samples(dir)
         .with_context(|| format!("failed to load recording {}", dir.display()))?;
-    Ok((loaded.storage, (loaded.start_ms, loaded.end_ms)))
+    Ok((timeline.storage, timeline.span))
 }
 
 /// Per output series: points, min, max, mean, last.
@@ -263,14 +180,7 @@ fn write(
     config: &[(String, String)],
 ) -> Result<Appended> {
     let info = plugin.info();
-    let mut batch = SampleBatch::default();
-    for ((metric, labels), (ts, vs)) in &result.outputs {
-        let labels = Labels::from_pairs(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-        let series = Arc::new(Series::new(metric.as_str(), labels)?);
-        for (&t, &v) in ts.iter().zip(vs) {
-            batch.push(&series, t, v);
-        }
-    }
+    let batch = result.samples()?;
     let source = SourceInfo::new(
         format!("plugin:{}", info.name),
         json!({"version": info.version, "sha256": plugin.sha256(), "config": config.iter().cloned().collect::<BTreeMap<_, _>>()}),

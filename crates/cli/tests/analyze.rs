@@ -117,6 +117,121 @@ fn harmony_flaps_less_and_drains_faster_than_conflict() {
     assert!(summary.contains("replica reversals against"), "{summary}");
 }
 
+/// Issue 17: the built-in reversals (55 in conflict) and the flapping
+/// plugin's (5) are two ideas; each row says what computed it and how.
+#[test]
+fn issue_17_each_kpi_says_what_computed_it_and_how() {
+    let o = run(&[
+        "analyze",
+        &bundled("conflict"),
+        "--vs",
+        &bundled("harmony"),
+        "--plugin-dir",
+        &plugin_dir(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    for k in report["kpis"].as_array().expect("kpis") {
+        assert!(
+            !k["definition"].as_str().expect("definition").is_empty(),
+            "{k}"
+        );
+        let kind = &k["computed_by"]["kind"];
+        let plugin = k["id"].as_str().expect("id").starts_with("plugin:");
+        assert_eq!(kind, if plugin { "plugin" } else { "built_in" }, "{k}");
+    }
+    let builtin = row(&report, "replica_reversals", "");
+    let flapping = row(
+        &report,
+        "plugin:flapping/understudy_scale_direction_reversals_total",
+        "",
+    );
+    assert_ne!(builtin["name"], flapping["name"]);
+    assert!(
+        builtin["definition"]
+            .as_str()
+            .expect("definition")
+            .contains("every recorded change"),
+        "{builtin}"
+    );
+    assert!(
+        flapping["definition"]
+            .as_str()
+            .expect("definition")
+            .contains("sampled every 15 s"),
+        "{flapping}"
+    );
+    assert_eq!(flapping["computed_by"]["name"], "flapping");
+    assert!(
+        flapping["computed_by"]["file"]
+            .as_str()
+            .expect("file")
+            .ends_with("flapping.wasm"),
+        "{flapping}"
+    );
+
+    // In the table, the definition is the line under the KPI's first row.
+    let o = run(&[
+        "analyze",
+        &bundled("conflict"),
+        "--plugin-dir",
+        &plugin_dir(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let lines: Vec<&str> = table.lines().collect();
+    let under = |starts: &str| {
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with(starts))
+            .unwrap_or_else(|| panic!("{starts}:\n{table}"));
+        lines[i + 1].trim_start()
+    };
+    assert!(
+        under("replica direction reversals").starts_with("built in: "),
+        "{table}"
+    );
+    assert!(
+        under("understudy_scale_direction_reversals_total (flapping plugin")
+            .starts_with("plugin flapping "),
+        "{table}"
+    );
+}
+
+/// Issue 17: an experiment start after the end of the recording is an
+/// error, not a report of zeros.
+#[test]
+fn issue_17_align_at_past_the_end_is_an_error() {
+    let o = run(&[
+        "analyze",
+        &bundled("conflict"),
+        "--align-at",
+        "20m",
+        "--no-bundled-plugins",
+    ]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--align-at 20m: an experiment start 20m00s into conflict is not inside the recording, which is 15m00s long"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty(), "no report: {}", stdout(&o));
+
+    let o = run(&[
+        "analyze",
+        &bundled("conflict"),
+        "--align-at",
+        "14m",
+        "--no-bundled-plugins",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(report["runs"][0]["aligned_by"], "align-at");
+    assert_eq!(report["runs"][0]["window_s"], 60.0);
+}
+
 #[test]
 fn the_table_names_the_better_run_and_says_what_is_not_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -36,6 +36,12 @@
 //!   without `unsafe` on our side.
 //! - The epoch ticker runs until the host and every plugin and evaluator
 //!   made from it are dropped.
+//!
+//! Runs: [`push_recording`] pushes a recording (read by
+//! `understudy-timeline`) through an evaluator window by window, as `kpi
+//! run` and `analyze` do; [`LivePlugins`] keeps a window of recent samples
+//! in the recorder and pushes each plugin over it every interval. Both
+//! evaluate the plugin's input queries with `understudy-promql`.
 
 #[allow(
     unused_qualifications,
@@ -49,6 +55,8 @@ mod convert;
 mod engine;
 mod evaluator;
 mod limits;
+mod live;
+mod offline;
 mod tables;
 mod validate;
 mod version;
@@ -59,6 +67,8 @@ use std::path::{Path, PathBuf};
 pub use columns::{
     Labels, OutputColumns, OutputRef, OutputSeries, Outputs, SeriesColumns, SeriesData, SeriesRef,
 };
+pub use live::{LatestOutput, LivePlugin, LivePlugins, LiveSpec, LiveWindow};
+pub use offline::{LabelPairs, RunError, RunResult, push_recording};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -8,9 +8,7 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use understudy_core::TimeRange;
-use understudy_promql::{Engine, Labels, MemStorage, Series};
-use understudy_store::Recording;
+use understudy_promql::{Engine, MemStorage};
 
 use crate::api;
 use crate::clock::{Clock, ClockOptions, MAX_SPEED, Mapping, Status};
@@ -68,47 +66,25 @@ pub struct Loaded {
     pub samples: usize,
 }
 
-/// Reads every sample of the recording into memory, keyed by PromQL
-/// labels, and every object revision.
+/// Reads every sample of the recording into memory (through
+/// `understudy-timeline`, as every reader does), the recorded answers apart,
+/// and every object revision.
 pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
-    let rec = Recording::open(dir)?;
-    let objects = Timeline::new(rec.objects(TimeRange::ALL)?);
-    let all = rec.samples(TimeRange::ALL, |_| true)?;
-    let samples = all.iter().map(|s| s.timestamps.len()).sum();
+    let timeline = understudy_timeline::Timeline::load(dir)?;
     let mut recorded = Recorded::default();
-    let mut series: Vec<Arc<Series>> = all
-        .into_iter()
-        .map(|s| {
-            let labels = Labels::new(
-                std::iter::once(("__name__".to_string(), s.series.metric().to_string())).chain(
-                    s.series
-                        .labels()
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string())),
-                ),
-            );
-            Series {
-                labels,
-                timestamps: s.timestamps,
-                values: s.values,
-            }
-        })
-        .filter_map(|s| recorded.take(s))
-        .map(Arc::new)
-        .collect();
-    series.sort_by(|a, b| a.labels.cmp(&b.labels));
-    let m = rec.manifest();
-    let (data_min, data_max) = m.data_span().unwrap_or((m.start_ms, m.start_ms));
-    let start_ms = m.start_ms.min(data_min);
-    let end_ms = m.end_ms.unwrap_or(data_max).max(data_max);
+    for answer in timeline.answers {
+        // Every answer carries the query label, so each is taken.
+        let kept = recorded.take(answer);
+        debug_assert!(kept.is_none(), "an answer without its query label");
+    }
     Ok(Loaded {
-        series: series.len(),
-        samples,
-        storage: MemStorage { series },
+        series: timeline.storage.series.len(),
+        samples: timeline.samples,
+        storage: timeline.storage,
         recorded,
-        objects,
-        start_ms,
-        end_ms,
+        objects: Timeline::new(timeline.objects),
+        start_ms: timeline.span.start,
+        end_ms: timeline.span.end,
     })
 }
 
