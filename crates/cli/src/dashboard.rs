@@ -86,10 +86,11 @@ pub fn run(args: Args) -> Result<()> {
                 .route("/api/v1/query", get(forward))
                 .route("/api/v1/query_range", get(forward))
                 .with_state(Arc::clone(&proxy))
-                .merge(dashboard::router(Arc::new(dashboard::DashboardState::new(
-                    spec, None,
+                .merge(dashboard::router(Arc::new(dashboard::DashboardState::live(
+                    spec,
+                    shown(&proxy.base),
                 ))));
-            info!("dashboard of {} on http://{addr}/", proxy.base);
+            info!("dashboard of {} on http://{addr}/", shown(&proxy.base));
             tokio::select! {
                 r = understudy_serve::serve(listener, app) => r.context("the dashboard server stopped")?,
                 _ = tokio::signal::ctrl_c() => info!("interrupted"),
@@ -99,6 +100,16 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// A query, read-only, passed on as asked; the answer passed back as given.
+/// The Prometheus URL as the page names it: without credentials, which
+/// would otherwise be on the projector.
+fn shown(base: &reqwest::Url) -> String {
+    let mut url = base.clone();
+    // Both fail only for URLs that cannot carry credentials at all.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
 async fn forward(
     State(p): State<Arc<Proxy>>,
     uri: axum::http::Uri,

@@ -26,6 +26,7 @@ mod loadgen;
 mod output;
 mod plugin;
 mod record;
+mod recording_source;
 mod replay;
 mod sealed;
 mod selector;

@@ -13,6 +13,9 @@
 //   paused replay is not drawn again), `data-position` (the replay position,
 //   ms), `data-errors` (script errors) and `data-fcp` (first contentful
 //   paint, ms).
+//
+// The header clock is the time at the right edge of the graphs: it moves
+// with the picture, so it stands still while the replay is paused.
 "use strict";
 
 (function () {
@@ -240,9 +243,28 @@
     draw(p, xs, series);
   }
 
+  // The list scrolls; newest first. Scrolled to the top, the newest stay
+  // in view as events arrive; scrolled down (to read older ones), the line
+  // at the top of the view stays where it is.
+  function keepScroll(list, rebuild) {
+    let anchor = null;
+    if (list.scrollTop > 2) {
+      for (const li of list.children) {
+        if (li.offsetTop + li.offsetHeight > list.scrollTop) {
+          anchor = { key: li.dataset.key, delta: li.offsetTop - list.scrollTop };
+          break;
+        }
+      }
+    }
+    rebuild();
+    if (!anchor) { list.scrollTop = 0; return; }
+    const same = [...list.children].find((li) => li.dataset.key === anchor.key);
+    if (same) list.scrollTop = same.offsetTop - anchor.delta;
+  }
+
   async function updateEvents(end) {
     if (state.spec.mode !== "replay") return;
-    const r = await getJSON("/dashboard/events?before=" + Math.round(end) + "&limit=12");
+    const r = await getJSON("/dashboard/events?before=" + Math.round(end) + "&limit=200");
     const list = $("ticker");
     const signature = JSON.stringify(r.events.map((e) => [e.position_ms, e.text]));
     if (signature === state.tickerSignature) {
@@ -253,21 +275,30 @@
       return;
     }
     state.tickerSignature = signature;
-    list.textContent = "";
-    for (const e of r.events) {
-      const li = document.createElement("li");
-      li.className = "kind-" + e.kind;
-      const ago = document.createElement("span");
-      ago.className = "ago";
-      ago.textContent = mmss(end - e.time_ms) + " ago";
-      li.append(ago, document.createTextNode(e.text));
-      list.append(li);
-    }
-    if (!r.events.length) {
-      const li = document.createElement("li");
-      li.textContent = "none yet";
-      list.append(li);
-    }
+    keepScroll(list, () => {
+      list.textContent = "";
+      // Equal events at one moment (a folded Event's repeats) are told
+      // apart by their rank among equals.
+      const seen = new Map();
+      for (const e of r.events) {
+        const same = e.position_ms + "|" + e.text;
+        const n = (seen.get(same) || 0) + 1;
+        seen.set(same, n);
+        const li = document.createElement("li");
+        li.className = "kind-" + e.kind;
+        li.dataset.key = same + "|" + n;
+        const ago = document.createElement("span");
+        ago.className = "ago";
+        ago.textContent = mmss(end - e.time_ms) + " ago";
+        li.append(ago, document.createTextNode(e.text));
+        list.append(li);
+      }
+      if (!r.events.length) {
+        const li = document.createElement("li");
+        li.textContent = "none yet";
+        list.append(li);
+      }
+    });
   }
 
   function showStatus(s) {
@@ -285,6 +316,11 @@
       speed.append(o);
     }
     speed.value = String(s.speed);
+    // Before the load arrives, how long the audience waits for it.
+    const load = $("load");
+    const until = state.spec.load_start_ms == null ? -1 : state.spec.load_start_ms - s.position_ms;
+    load.hidden = until <= 0;
+    if (until > 0) load.textContent = "load arrives in " + mmss(until / s.speed);
     body.setAttribute("data-position", String(s.position_ms));
     body.setAttribute("data-paused", String(s.paused));
   }
@@ -388,6 +424,27 @@
     });
   }
 
+  // The recording (or the Prometheus) in the title and the header: the
+  // dashboard's own title is the same whatever plays.
+  function nameThePage(spec) {
+    const source = spec.source || {};
+    let name = spec.title;
+    let detail = "";
+    if (source.kind === "recording") {
+      name = source.name;
+      const labels = Object.entries(source.labels || {}).map(([k, v]) => k + "=" + v).join(", ");
+      detail = spec.title + (labels ? " · " + labels : "");
+      document.title = source.name + " — understudy replay";
+    } else if (source.kind === "prometheus") {
+      detail = "live from " + source.url;
+      document.title = spec.title + " — understudy dashboard";
+    } else {
+      document.title = spec.title;
+    }
+    $("title").textContent = name;
+    $("source").textContent = detail;
+  }
+
   async function start() {
     applyPrefs();
     try {
@@ -396,10 +453,12 @@
       $("status").textContent = "cannot read the dashboard: " + (e.message || e);
       return;
     }
-    document.title = state.spec.title;
-    $("title").textContent = state.spec.title;
+    nameThePage(state.spec);
     $("badge").hidden = state.spec.mode !== "replay";
-    if (state.spec.mode !== "replay") document.querySelector("aside").hidden = true;
+    if (state.spec.mode !== "replay") {
+      $("events").hidden = true;
+      body.classList.add("live");
+    }
     buildPanels();
     wire();
     await update();

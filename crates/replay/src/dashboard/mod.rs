@@ -7,8 +7,13 @@
 //! Everything is embedded: the page, its script and style, and uPlot
 //! (`crates/uplot`). Every answer carries a Content-Security-Policy that
 //! allows only this origin: no inline script, no network elsewhere.
+//!
+//! The page names what it shows (the recording, or the Prometheus it
+//! follows) and, before a recording's load arrives, counts down to it:
+//! `/dashboard/spec.json` carries both beside the panels.
 
 pub mod events;
+pub mod load;
 pub mod spec;
 
 use std::sync::{Arc, OnceLock};
@@ -18,10 +23,11 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Serialize;
 use serde_json::json;
 
 use crate::params::Params;
-use crate::server::AppState;
+use crate::server::{AppState, RecordingName};
 pub use events::TickerEvent;
 pub use spec::{DEFAULT_DASHBOARD, Mode, Spec};
 
@@ -37,27 +43,93 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 #[derive(Debug)]
 pub struct DashboardState {
     pub spec: Spec,
-    /// The replay, for the ticker; `None` live.
+    /// The replay, for the ticker and the title; `None` live.
     pub replay: Option<Arc<AppState>>,
+    /// The Prometheus followed live, for the title.
+    prometheus: Option<String>,
+    load_start: OnceLock<Option<i64>>,
     events: OnceLock<Vec<TickerEvent>>,
 }
 
+/// What the page shows, as `/dashboard/spec.json`'s `source`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Source<'a> {
+    Recording(&'a RecordingName),
+    Prometheus { url: &'a str },
+}
+
+/// `/dashboard/spec.json`: the panels, what they show and, for a
+/// recording with a queue, when its load arrives (recording time).
+#[derive(Debug, Serialize)]
+struct PageSpec<'a> {
+    #[serde(flatten)]
+    spec: &'a Spec,
+    source: Option<Source<'a>>,
+    load_start_ms: Option<i64>,
+}
+
 impl DashboardState {
+    /// The page of a replay (`replay` set) or of nothing named.
     pub fn new(spec: Spec, replay: Option<Arc<AppState>>) -> DashboardState {
         DashboardState {
             spec,
             replay,
+            prometheus: None,
+            load_start: OnceLock::new(),
             events: OnceLock::new(),
         }
     }
 
-    fn events(&self) -> &[TickerEvent] {
-        self.events.get_or_init(|| {
+    /// The page over a live Prometheus at `url`.
+    pub fn live(spec: Spec, url: String) -> DashboardState {
+        DashboardState {
+            prometheus: Some(url),
+            ..DashboardState::new(spec, None)
+        }
+    }
+
+    fn load_start(&self) -> Option<i64> {
+        *self.load_start.get_or_init(|| {
             self.replay
                 .as_ref()
-                .map(|r| events::scaling_events(&r.objects))
-                .unwrap_or_default()
+                .and_then(|r| load::load_start(&r.storage))
         })
+    }
+
+    fn events(&self) -> &[TickerEvent] {
+        self.events.get_or_init(|| {
+            let Some(replay) = &self.replay else {
+                return Vec::new();
+            };
+            let mut all = events::scaling_events(&replay.objects);
+            if let Some(at) = self.load_start() {
+                // Before the scaling events of the same moment: it causes them.
+                let i = all.partition_point(|e| e.position_ms < at);
+                all.insert(
+                    i,
+                    TickerEvent {
+                        position_ms: at,
+                        kind: "load",
+                        text: "load arrives: the queue's first messages".to_owned(),
+                    },
+                );
+            }
+            all
+        })
+    }
+
+    fn page_spec(&self) -> PageSpec<'_> {
+        let source = match (&self.replay, &self.prometheus) {
+            (Some(r), _) => Some(Source::Recording(&r.recording)),
+            (None, Some(url)) => Some(Source::Prometheus { url }),
+            (None, None) => None,
+        };
+        PageSpec {
+            spec: &self.spec,
+            source,
+            load_start_ms: self.load_start(),
+        }
     }
 }
 
@@ -132,7 +204,7 @@ fn json_response(code: StatusCode, v: &serde_json::Value) -> Response {
 async fn spec_json(State(state): State<Arc<DashboardState>>) -> Response {
     json_response(
         StatusCode::OK,
-        &serde_json::to_value(&state.spec).unwrap_or_default(),
+        &serde_json::to_value(state.page_spec()).unwrap_or_default(),
     )
 }
 
