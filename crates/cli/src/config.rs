@@ -2,6 +2,16 @@
 //!
 //! The doc comments of these structs are the user documentation of each key;
 //! docs/configuration.md repeats them with examples. An empty file is valid.
+//!
+//! The whole file, sources included, is read by serde in one pass, so every
+//! error that serde sees (an unknown key, a wrong type, an unknown source
+//! kind) comes with its line and column and, for a misspelling, the closest
+//! name. Then [`Config::parse`] checks the values serde cannot (a URL without
+//! a scheme, a segment shorter than the flush interval) and reports every
+//! problem at once. [`SourceKind`] lists the kinds of source and says how
+//! to add one.
+
+mod sources;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -10,9 +20,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
-use understudy_source_kube::KubeConfig;
-use understudy_source_nats::NatsConfig;
-use understudy_source_prom::PromConfig;
+
+pub use sources::{Section, SourceConfig, SourceKind, Sources};
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -21,10 +30,9 @@ pub struct Config {
     /// How and where to record.
     #[serde(default)]
     pub recorder: Recorder,
-    /// Sources by type (`[[source.prometheus]]`, `[[source.nats]]`,
-    /// `[[source.kubernetes]]`). Checked in [`Config::validate`].
-    #[serde(default)]
-    pub source: BTreeMap<String, toml::Value>,
+    /// `[[source.KIND]]` sections, one kind of [`SourceKind`] each.
+    #[serde(default, rename = "source")]
+    pub sources: Sources,
     /// KPI plugins run live (`[[plugin]]`).
     #[serde(default)]
     pub plugin: Vec<PluginConfig>,
@@ -50,23 +58,6 @@ pub struct PluginConfig {
 
 fn default_plugin_interval() -> Duration {
     Duration::from_secs(15)
-}
-
-/// `[[source.recording]]`: replays a recording's samples into the recorder
-/// as if they were happening now (rehearsals, and live plugins without a
-/// cluster).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecordingSourceConfig {
-    /// The recording directory.
-    pub path: PathBuf,
-    /// Playback speed.
-    #[serde(default = "one")]
-    pub speed: f64,
-}
-
-fn one() -> f64 {
-    1.0
 }
 
 /// `[recorder]`
@@ -104,9 +95,6 @@ impl Default for Recorder {
     }
 }
 
-/// Source types this build knows. Each arrives with its own crate.
-const SOURCE_TYPES: &[&str] = &["recording", "prometheus", "nats", "kubernetes"];
-
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
@@ -114,60 +102,23 @@ impl Config {
         Self::parse(&text).with_context(|| format!("invalid config {}", path.display()))
     }
 
+    /// Parses and checks a whole file; the error lists every problem, one
+    /// per line.
     pub fn parse(text: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!(explain(&e)))?;
-        config.validate()?;
+        let mut config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!(explain(&e)))?;
+        for s in &mut config.sources.0 {
+            s.line = 1 + text.get(..s.offset).unwrap_or(text).matches('\n').count();
+        }
+        let problems = config.problems();
+        if !problems.is_empty() {
+            bail!("{}", problems.join("\n"));
+        }
         Ok(config)
     }
 
-    fn validate(&self) -> Result<()> {
+    /// What serde cannot see, in every section.
+    fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        for kind in self.source.keys() {
-            if !SOURCE_TYPES.contains(&kind.as_str()) {
-                problems.push(format!(
-                    "[[source.{kind}]]: this build of understudy ({}) has no {kind} source yet; remove the section",
-                    env!("CARGO_PKG_VERSION")
-                ));
-            }
-        }
-        if let Err(e) = self.recording_sources() {
-            problems.push(e.to_string());
-        }
-        match self.prometheus_sources() {
-            Ok(list) => {
-                for (i, c) in list.iter().enumerate() {
-                    for p in c.problems() {
-                        problems.push(format!("[[source.prometheus]] #{i}: {p}"));
-                    }
-                }
-            }
-            Err(e) => problems.push(e.to_string()),
-        }
-        match self.nats_sources() {
-            Ok(list) => {
-                for (i, c) in list.iter().enumerate() {
-                    for p in c.problems() {
-                        problems.push(format!("[[source.nats]] #{i}: {p}"));
-                    }
-                }
-            }
-            Err(e) => problems.push(e.to_string()),
-        }
-        match self.kubernetes_sources() {
-            Ok(list) => {
-                for (i, c) in list.iter().enumerate() {
-                    for p in c.problems() {
-                        problems.push(format!("[[source.kubernetes]] #{i}: {p}"));
-                    }
-                }
-            }
-            Err(e) => problems.push(e.to_string()),
-        }
-        for (i, p) in self.plugin.iter().enumerate() {
-            if p.interval < Duration::from_secs(1) {
-                problems.push(format!("plugin[{i}].interval: at least 1s"));
-            }
-        }
         let r = &self.recorder;
         if r.flush_interval < Duration::from_millis(10) {
             problems.push(format!(
@@ -185,58 +136,17 @@ impl Config {
                 r.name
             ));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            bail!("{}", problems.join("\n"))
-        }
-    }
-
-    /// The `[[source.prometheus]]` sections.
-    pub fn prometheus_sources(&self) -> Result<Vec<PromConfig>> {
-        let Some(v) = self.source.get("prometheus") else {
-            return Ok(Vec::new());
-        };
-        v.clone()
-            .try_into()
-            .map_err(|e| anyhow::anyhow!("[[source.prometheus]]: {e}"))
-    }
-
-    /// The `[[source.nats]]` sections.
-    pub fn nats_sources(&self) -> Result<Vec<NatsConfig>> {
-        let Some(v) = self.source.get("nats") else {
-            return Ok(Vec::new());
-        };
-        v.clone()
-            .try_into()
-            .map_err(|e| anyhow::anyhow!("[[source.nats]]: {e}"))
-    }
-
-    /// The `[[source.kubernetes]]` sections.
-    pub fn kubernetes_sources(&self) -> Result<Vec<KubeConfig>> {
-        let Some(v) = self.source.get("kubernetes") else {
-            return Ok(Vec::new());
-        };
-        v.clone()
-            .try_into()
-            .map_err(|e| anyhow::anyhow!("[[source.kubernetes]]: {e}"))
-    }
-
-    /// The `[[source.recording]]` sections.
-    pub fn recording_sources(&self) -> Result<Vec<RecordingSourceConfig>> {
-        let Some(v) = self.source.get("recording") else {
-            return Ok(Vec::new());
-        };
-        let list: Vec<RecordingSourceConfig> = v
-            .clone()
-            .try_into()
-            .map_err(|e| anyhow::anyhow!("[[source.recording]]: {e}"))?;
-        for (i, s) in list.iter().enumerate() {
-            if !(s.speed > 0.0 && s.speed.is_finite()) {
-                bail!("[[source.recording]] #{i}: speed must be a positive number");
+        for s in &self.sources {
+            for p in s.config.problems() {
+                problems.push(format!("{} (line {}): {p}", s.label(), s.line));
             }
         }
-        Ok(list)
+        for (i, p) in self.plugin.iter().enumerate() {
+            if p.interval < Duration::from_secs(1) {
+                problems.push(format!("plugin[{i}].interval: at least 1s"));
+            }
+        }
+        problems
     }
 
     /// The recording directory: `--out` if given, else `recorder.out` expanded.
@@ -254,26 +164,32 @@ impl Config {
 }
 
 /// toml's message already names line and column and shows the line; add a
-/// "did you mean" for misspelt keys.
+/// "did you mean" for a misspelt key or variant.
 fn explain(e: &toml::de::Error) -> String {
     let msg = e.to_string();
-    let Some(rest) = msg.split("unknown field `").nth(1) else {
+    let Some(rest) = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|start| msg.split(start).nth(1))
+    else {
         return msg;
     };
-    let Some((field, expected)) = rest.split_once('`') else {
+    let Some((word, expected)) = rest.split_once('`') else {
         return msg;
     };
-    let best = expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|cand| (strsim::jaro_winkler(field, cand), cand))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, cand)) => format!("{}\ndid you mean `{cand}`?", msg.trim_end()),
+    match closest(word, expected.split('`').skip(1).step_by(2)) {
+        Some(best) => format!("{}\ndid you mean `{best}`?", msg.trim_end()),
         None => msg,
     }
+}
+
+/// The candidate `word` is most likely a misspelling of, if any is close.
+fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|cand| (strsim::jaro_winkler(word, cand), cand))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, cand)| cand)
 }
 
 #[cfg(test)]

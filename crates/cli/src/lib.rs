@@ -26,7 +26,6 @@ mod loadgen;
 mod output;
 mod plugin;
 mod record;
-mod recording_source;
 mod replay;
 mod sealed;
 mod selector;

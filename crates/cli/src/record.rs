@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -23,24 +23,24 @@ use understudy_core::{
 };
 use understudy_store::{RecordingMeta, RecordingWriter, SourceInfo, WriterOptions};
 
-use crate::config::Config;
+use crate::config::{Config, SourceConfig};
 use crate::health::Health;
 use crate::human;
 use crate::live::LivePlugins;
 use crate::output;
-use crate::recording_source::RecordingSource;
 use crate::signals::Stop;
 use understudy_source_kube::KubeSource;
 use understudy_source_nats::NatsSource;
 use understudy_source_prom::{PromSource, RemoteWriteSource};
+use understudy_source_recording::RecordingSource;
 
 const EXAMPLES: &str = "\
 Examples:
   # record the recorder's own health for 3 seconds
-  understudy record --config empty.toml --out /tmp/r --duration 3s
+  understudy record --config deploy/empty.toml --out /tmp/r --duration 3s
 
   # record until Ctrl-C; recording into an existing directory continues it
-  understudy record --config understudy.toml --out recordings/conflict";
+  understudy record --config deploy/understudy.toml --out recordings/demo";
 
 /// Record a run into a recording directory.
 #[derive(Debug, clap::Args)]
@@ -57,7 +57,7 @@ pub struct Args {
     #[arg(long, value_parser = humantime::parse_duration)]
     duration: Option<Duration>,
     /// Address for /metrics and /healthz; overrides `recorder.listen`.
-    #[arg(long)]
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::listen::parse)]
     listen: Option<SocketAddr>,
     /// kubeconfig context for every [[source.kubernetes]] that names none
     /// (the kubeconfig comes from `kubeconfig`, KUBECONFIG or ~/.kube/config).
@@ -77,33 +77,47 @@ pub fn run(args: Args) -> Result<()> {
         .block_on(record(config, args))
 }
 
-/// The one place that lists every source the config asks for.
+/// The one place that starts every source the config asks for, by kind
+/// (crates/cli/src/config/sources.rs says how to add one). What fails here
+/// (a dashboard that cannot be read, a certificate that does not load) is
+/// reported for every section at once, as the config's own problems are.
 fn build_sources(config: &Config, context: Option<&str>) -> Result<Vec<Box<dyn Source>>> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
-    for (i, c) in config.recording_sources()?.into_iter().enumerate() {
-        sources.push(Box::new(RecordingSource::new(i, c)));
-    }
-    for (i, c) in config.prometheus_sources()?.into_iter().enumerate() {
-        let plan = understudy_source_prom::plan(&c)
-            .map_err(|e| anyhow::anyhow!("[[source.prometheus]] #{i}: {e}"))?;
-        for s in &plan.skipped {
-            warn!("[[source.prometheus]] #{i}: dashboard target left out: {s}");
+    let mut problems = Vec::new();
+    for section in &config.sources {
+        let i = section.index;
+        match section.config.clone() {
+            SourceConfig::Recording(c) => sources.push(Box::new(RecordingSource::new(i, c))),
+            SourceConfig::Prometheus(c) => {
+                let plan = match understudy_source_prom::plan(&c) {
+                    Ok(plan) => plan,
+                    Err(e) => {
+                        problems.push(format!("{}: {e}", section.label()));
+                        continue;
+                    }
+                };
+                for s in &plan.skipped {
+                    warn!("{}: dashboard target left out: {s}", section.label());
+                }
+                if let Some(rw) = &c.remote_write {
+                    sources.push(Box::new(RemoteWriteSource::new(i, rw.clone())));
+                }
+                match PromSource::new(i, c, plan.queries, plan.selectors) {
+                    Ok(source) => sources.push(Box::new(source)),
+                    Err(e) => problems.push(format!("{}: {e}", section.label())),
+                }
+            }
+            SourceConfig::Nats(c) => sources.push(Box::new(NatsSource::new(i, c))),
+            SourceConfig::Kubernetes(mut c) => {
+                if c.context.is_none() {
+                    c.context = context.map(str::to_owned);
+                }
+                sources.push(Box::new(KubeSource::new(i, c)));
+            }
         }
-        if let Some(rw) = &c.remote_write {
-            sources.push(Box::new(RemoteWriteSource::new(i, rw.clone())));
-        }
-        let source = PromSource::new(i, c, plan.queries, plan.selectors)
-            .map_err(|e| anyhow::anyhow!("[[source.prometheus]] #{i}: {e}"))?;
-        sources.push(Box::new(source));
     }
-    for (i, c) in config.nats_sources()?.into_iter().enumerate() {
-        sources.push(Box::new(NatsSource::new(i, c)));
-    }
-    for (i, mut c) in config.kubernetes_sources()?.into_iter().enumerate() {
-        if c.context.is_none() {
-            c.context = context.map(str::to_owned);
-        }
-        sources.push(Box::new(KubeSource::new(i, c)));
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
     }
     Ok(sources)
 }

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
@@ -19,9 +18,8 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use understudy_source_kube::{DEFAULT_KINDS, KindSpec, KubeConfig};
-use understudy_source_nats::NatsConfig;
-use understudy_source_prom::PromConfig;
+use understudy_cli::config::{Config, SourceConfig};
+use understudy_source_kube::{DEFAULT_KINDS, KindSpec};
 
 const NAMESPACE: &str = "understudy";
 const PORT: i32 = 9464;
@@ -349,14 +347,10 @@ fn the_config_map_holds_a_config_the_recorder_accepts() {
         .as_ref()
         .and_then(|d| d.get("understudy.toml"))
         .expect("understudy.toml in the ConfigMap");
+    // The whole file through the recorder's own parser: every key known,
+    // every value checked.
+    let config = Config::parse(text).expect("the recorder accepts understudy.toml");
     let table: toml::Table = toml::from_str(text).expect("understudy.toml is TOML");
-
-    for key in table.keys() {
-        assert!(
-            ["recorder", "source", "plugin"].contains(&key.as_str()),
-            "unknown section {key}"
-        );
-    }
     let recorder = table["recorder"].as_table().expect("[recorder]");
     for key in recorder.keys() {
         assert!(
@@ -364,52 +358,38 @@ fn the_config_map_holds_a_config_the_recorder_accepts() {
             "recorder.{key} is not a documented key"
         );
     }
-    let listen: SocketAddr = recorder["listen"]
-        .as_str()
-        .expect("listen")
-        .parse()
-        .expect("listen is IP:port");
+    let listen = config.recorder.listen;
     assert!(
         listen.ip().is_unspecified(),
         "the pod must listen on its pod IP"
     );
     assert_eq!(listen.port(), u16::try_from(PORT).expect("port"));
-    let out = recorder["out"].as_str().expect("out");
+    let out = &config.recorder.out;
     assert!(out.starts_with("/recordings/"), "on the volume: {out}");
 
-    // The sources, by the recorder's own config types (deny_unknown_fields)
-    // and their checks.
-    let sources = table["source"].as_table().expect("[source]");
-    for kind in sources.keys() {
-        assert!(
-            ["prometheus", "nats", "kubernetes"].contains(&kind.as_str()),
-            "source.{kind}"
-        );
+    let kinds: Vec<&str> = config
+        .sources
+        .iter()
+        .map(|s| s.config.kind().name())
+        .collect();
+    assert_eq!(kinds, ["prometheus", "nats", "kubernetes"]);
+    for section in &config.sources {
+        match &section.config {
+            SourceConfig::Prometheus(c) => {
+                assert_eq!(c.url, "http://prometheus-operated.monitoring:9090");
+                assert!(c.selectors.len() >= 2);
+            }
+            SourceConfig::Nats(c) => {
+                assert_eq!(c.servers, ["nats://nats.messaging:4222"]);
+                assert_eq!(c.streams, ["MEMES"]);
+            }
+            SourceConfig::Kubernetes(c) => {
+                assert_eq!(c.kubeconfig, None, "in the pod: the service account");
+                assert_eq!(c.namespaces, ["meme-generator"]);
+            }
+            other => panic!("unexpected source {other:?}"),
+        }
     }
-    let prometheus: Vec<PromConfig> = sources["prometheus"]
-        .clone()
-        .try_into()
-        .expect("[[source.prometheus]]");
-    assert_eq!(prometheus.len(), 1);
-    assert_eq!(prometheus[0].problems(), Vec::<String>::new());
-    assert_eq!(
-        prometheus[0].url,
-        "http://prometheus-operated.monitoring:9090"
-    );
-    assert!(prometheus[0].selectors.len() >= 2);
-    let nats: Vec<NatsConfig> = sources["nats"].clone().try_into().expect("[[source.nats]]");
-    assert_eq!(nats.len(), 1);
-    assert_eq!(nats[0].problems(), Vec::<String>::new());
-    assert_eq!(nats[0].servers, ["nats://nats.messaging:4222"]);
-    assert_eq!(nats[0].streams, ["MEMES"]);
-    let kube: Vec<KubeConfig> = sources["kubernetes"]
-        .clone()
-        .try_into()
-        .expect("[[source.kubernetes]]");
-    assert_eq!(kube.len(), 1);
-    assert_eq!(kube[0].problems(), Vec::<String>::new());
-    assert_eq!(kube[0].kubeconfig, None, "in the pod: the service account");
-    assert_eq!(kube[0].namespaces, ["meme-generator"]);
 
     // And the real judge: the recorder starts with it (its sources cannot
     // reach the cluster's names from here; that is a gap, not an error).

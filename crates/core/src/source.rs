@@ -39,6 +39,12 @@ pub enum SourceError {
 /// drops the future. When `run` returns an error, the recorder records a gap
 /// from that moment until the source delivers again, and calls `run` anew
 /// after a backoff; the daemon never exits because one source is down.
+///
+/// Each kind of source has its own crate (`source-kube`, `source-nats`,
+/// `source-prom`, `source-recording`), which owns its client dependency and
+/// its `[[source.KIND]]` config section. The CLI lists the kinds in one
+/// place, `SourceKind` in crates/cli/src/config/sources.rs, whose docs are
+/// the checklist for adding one.
 pub trait Source: Send {
     /// Instance name, unique in a recording: `prometheus[0]`, `nats[1]`.
     fn name(&self) -> &str;
