@@ -1,6 +1,7 @@
 //! The replay server: one recording in memory, one clock, the Prometheus
 //! HTTP API and the presenter's control API on one listener.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +29,33 @@ pub struct AppState {
     pub queries: Queries,
     /// The recording's objects, for the Kubernetes API.
     pub objects: Timeline,
+    /// Which recording plays, for the people watching.
+    pub recording: RecordingName,
+}
+
+/// A recording as people know it: the manifest's name (the directory's when
+/// the manifest has none) and labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecordingName {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl RecordingName {
+    fn of(dir: &Path, manifest: &understudy_store::Manifest) -> RecordingName {
+        let name = if manifest.name.is_empty() {
+            dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        } else {
+            manifest.name.clone()
+        };
+        RecordingName {
+            name,
+            labels: manifest.labels.clone(),
+        }
+    }
 }
 
 impl AppState {
@@ -60,6 +88,7 @@ pub struct Loaded {
     pub storage: MemStorage,
     pub recorded: Recorded,
     pub objects: Timeline,
+    pub recording: RecordingName,
     pub start_ms: i64,
     pub end_ms: i64,
     pub series: usize,
@@ -71,6 +100,7 @@ pub struct Loaded {
 /// and every object revision.
 pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
     let timeline = understudy_timeline::Timeline::load(dir)?;
+    let recording = RecordingName::of(dir, &understudy_store::Manifest::load(dir)?);
     let mut recorded = Recorded::default();
     for answer in timeline.answers {
         // Every answer carries the query label, so each is taken.
@@ -83,6 +113,7 @@ pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
         storage: timeline.storage,
         recorded,
         objects: Timeline::new(timeline.objects),
+        recording,
         start_ms: timeline.span.start,
         end_ms: timeline.span.end,
     })
@@ -106,6 +137,7 @@ pub fn state(loaded: Loaded, opts: &ReplayOptions, now_wall: i64) -> Arc<AppStat
         clock: Mutex::new(clock),
         queries: Queries::new(opts.limits.clone(), Engine::default()),
         objects: loaded.objects,
+        recording: loaded.recording,
     })
 }
 
