@@ -40,7 +40,8 @@ fn desired(e: &Event<HorizontalPodAutoscaler>) -> Option<i32> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kube_rs_lists_gets_and_watches_through_410_and_dropped_streams() {
-    // FIELD-NOTES: install one rustls provider before the first client.
+    // rustls needs one crypto provider installed before the first client;
+    // the binary does this in its main, a test does it itself.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("tempdir");
     // A short history, so a watcher that falls behind gets 410 Expired.

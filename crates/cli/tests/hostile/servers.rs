@@ -11,7 +11,7 @@ use super::common::{understudy, write};
 use super::corpus::{Request, Target, excerpt, http_request};
 use super::wire::{get, send};
 
-/// The replay's answer to `1+1` at `time=4` (FIELD-NOTES: Grafana's test).
+/// The replay's answer to `1+1` at `time=4` (the query Grafana's "Save & test" sends).
 const ONE_PLUS_ONE: &str =
     r#"{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}"#;
 
