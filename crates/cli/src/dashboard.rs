@@ -22,7 +22,8 @@ const EXAMPLES: &str = "\
 Examples:
   kubectl -n monitoring port-forward svc/prometheus-operated 9091:9090 &
   understudy dashboard --prometheus http://127.0.0.1:9091
-  understudy dashboard --prometheus http://127.0.0.1:9091 --dashboard my-dashboard.json --listen 127.0.0.1:8080";
+  understudy dashboard --prometheus http://127.0.0.1:9091 \\
+      --dashboard my-dashboard.json --listen 127.0.0.1:8080";
 
 /// Show the stage dashboard live, over a real Prometheus (the same page as
 /// `understudy replay` serves at /).
@@ -36,7 +37,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     dashboard: Option<PathBuf>,
     /// Address of the page; loopback unless told otherwise.
-    #[arg(long, default_value = "127.0.0.1:9092")]
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9092", value_parser = crate::listen::parse)]
     listen: SocketAddr,
 }
 

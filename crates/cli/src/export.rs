@@ -20,7 +20,8 @@ Examples:
   promtool tsdb create-blocks-from openmetrics conflict.om ./data
 
   # the queue depth, for a spreadsheet
-  understudy export recordings/conflict --format csv --match 'jetstream_consumer_num_pending'";
+  understudy export recordings/conflict --format csv \\
+      --match 'jetstream_consumer_num_pending'";
 
 /// Write a recording's samples as OpenMetrics text (for `promtool tsdb
 /// create-blocks-from openmetrics`) or CSV.

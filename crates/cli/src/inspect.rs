@@ -78,6 +78,7 @@ struct KindRow {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    crate::suggest::recording(&args.dir)?;
     let repaired = if args.repair {
         understudy_store::repair(&args.dir)
             .with_context(|| format!("failed to repair {}", args.dir.display()))?

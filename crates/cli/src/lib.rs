@@ -16,11 +16,15 @@
 mod analyze;
 pub mod config;
 mod dashboard;
+mod expect;
 mod export;
 mod health;
+#[cfg(test)]
+mod help;
 mod human;
 mod inspect;
 mod kpi;
+mod listen;
 mod live;
 mod loadgen;
 mod output;
@@ -31,6 +35,7 @@ mod sealed;
 mod selector;
 mod signals;
 mod simulate;
+mod suggest;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -49,10 +54,11 @@ struct Cli {
 
 const EXAMPLES: &str = "\
 Examples:
-  understudy record --config understudy.toml --out recordings/conflict --duration 10m
+  understudy record --config deploy/understudy.toml --duration 10m
   understudy inspect recordings/conflict
   understudy export recordings/conflict --format openmetrics --out conflict.om
-  understudy analyze recordings/conflict --vs recordings/harmony --html report.html
+  understudy analyze recordings/conflict --vs recordings/harmony \\
+      --html report.html
 
 Logs go to standard error; UNDERSTUDY_LOG=debug shows more, NO_COLOR=1 turns colour off.";
 
@@ -120,12 +126,19 @@ fn stdout_closed(e: &anyhow::Error) -> bool {
 /// The error and its causes, `: `-separated, each said once. Library errors
 /// often put their cause in their own message *and* return it as their
 /// source (`failed to write the export: Broken pipe`, then `Broken pipe`):
-/// a cause whose text the message so far already holds is left out.
+/// a cause whose text the message so far already holds, in any case, is
+/// left out, and so is an OS error whose code it already names (a library
+/// that words the error its own way, then returns the original).
 fn message(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
-        if text.is_empty() || out.contains(&text) {
+        let said = out.to_lowercase();
+        let os_code_said = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+            .is_some_and(|code| said.contains(&format!("(os error {code})")));
+        if text.is_empty() || said.contains(&text.to_lowercase()) || os_code_said {
             continue;
         }
         if !out.is_empty() {
@@ -167,5 +180,34 @@ mod tests {
         );
         let e = anyhow::anyhow!("inner").context("middle").context("outer");
         assert_eq!(message(&e), "outer: middle: inner");
+    }
+
+    /// Issue 17: "(os error 20): Not a directory (os error 20)".
+    #[test]
+    fn an_os_error_worded_by_a_library_is_not_repeated() {
+        #[derive(Debug)]
+        struct Worded(std::io::Error);
+        impl std::fmt::Display for Worded {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "cannot open README.md/x (os error 20)")
+            }
+        }
+        impl std::error::Error for Worded {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let io = std::io::Error::from_raw_os_error(20);
+        let e = anyhow::Error::new(Worded(io)).context("failed to read the config");
+        assert_eq!(
+            message(&e),
+            "failed to read the config: cannot open README.md/x (os error 20)"
+        );
+        let io = std::io::Error::from_raw_os_error(20);
+        let e = anyhow::Error::new(io).context("failed to read README.md/x");
+        assert_eq!(
+            message(&e),
+            "failed to read README.md/x: Not a directory (os error 20)"
+        );
     }
 }

@@ -19,15 +19,17 @@ use crate::{human, output};
 const EXAMPLES: &str = "\
 Examples:
   # the talk's nats-queue-load.sh: 6000 requests from 60 clients
-  understudy loadgen --server nats://127.0.0.1:4222 --stream MEMES --subject meme.request \\
-      --messages 6000 --clients 60
+  understudy loadgen --server nats://127.0.0.1:4222 \\
+      --stream MEMES --subject meme.request --messages 6000 --clients 60
 
   # paced at 200 msgs/s, with the backend's payload
-  understudy loadgen --stream MEMES --subject meme.request --messages 6000 --clients 60 \\
-      --rate 200 --payload-json '{\"prompt\":\"a cat\",\"fast_mode\":false}'
+  understudy loadgen --stream MEMES --subject meme.request \\
+      --messages 6000 --clients 60 --rate 200 \\
+      --payload-json '{\"prompt\":\"a cat\",\"fast_mode\":false}'
 
   # a stand-in backend: 10 workers, 50 ms a message, for 5 minutes
-  understudy loadgen --consume --stream MEMES --consumer meme-generator --clients 10 --duration 5m
+  understudy loadgen --consume --stream MEMES --consumer meme-generator \\
+      --clients 10 --duration 5m
 
   # mutual TLS, the password from a file ([[source.nats]] auth.basic and tls)
   understudy loadgen --stream MEMES --subject meme.request --messages 100 \\

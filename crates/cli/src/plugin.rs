@@ -9,14 +9,21 @@ use serde_json::json;
 use understudy_plugin::{HostConfig, Mode, PluginHost};
 
 use crate::kpi::{load_recording, parse_config, print_table, push_recording, summary};
-use crate::output;
+use crate::{expect, output};
 
 const EXAMPLES: &str = "\
 Examples:
   understudy plugin new queue-per-replica
   cd queue-per-replica && cargo build --release --target wasm32-wasip2
-  understudy plugin test target/wasm32-wasip2/release/queue_per_replica.wasm --recording recordings/conflict
-  understudy plugin test plugins/dist/flapping.wasm --recording recordings/conflict --expect golden.json";
+  understudy plugin test \\
+      target/wasm32-wasip2/release/queue_per_replica.wasm \\
+      --recording ../recordings/conflict
+
+  # keep today's outputs, then check later runs against them
+  understudy plugin test plugins/dist/flapping.wasm \\
+      --recording recordings/conflict --json | jq .outputs > golden.json
+  understudy plugin test plugins/dist/flapping.wasm \\
+      --recording recordings/conflict --expect golden.json";
 
 /// Create and test KPI plugins.
 #[derive(Debug, clap::Args)]
@@ -55,9 +62,11 @@ pub struct TestArgs {
     /// A config value, `key=value`; repeat for more.
     #[arg(long = "config", value_name = "KEY=VALUE")]
     config: Vec<String>,
-    /// Compare the outputs with this file (the `outputs` of `--json`);
-    /// fail when they differ.
-    #[arg(long)]
+    /// Compare the outputs with this file (the `outputs` of `--json`, or
+    /// all of it); fail when they differ, naming the first differences.
+    /// Numbers match within a relative 1e-9 (absolute below 1), so a JSON
+    /// tool's rewriting (jq prints 5.0 as 5) is no difference.
+    #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
@@ -72,6 +81,15 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 const WIT: &str = include_str!("../../../plugins/wit/kpi.wit");
+
+/// The version of the WIT package (`package understudy:kpi@0.2.0;`), which
+/// the generated crate's comments and README name.
+fn wit_version() -> &'static str {
+    WIT.lines()
+        .find_map(|l| l.trim().strip_prefix("package understudy:kpi@"))
+        .and_then(|v| v.strip_suffix(';'))
+        .unwrap_or("unknown")
+}
 
 fn new(args: NewArgs) -> Result<()> {
     let name = args.name;
@@ -88,27 +106,7 @@ fn new(args: NewArgs) -> Result<()> {
         bail!("{} already exists", dir.display());
     }
     let crate_name = name.replace('-', "_");
-    let metric = format!("{}_pending_per_replica", crate_name.to_ascii_lowercase());
-    let fill = |t: &str| {
-        t.replace("{{name}}", &name)
-            .replace("{{crate}}", &crate_name)
-            .replace("{{metric}}", &metric)
-    };
-    let files = [
-        ("Cargo.toml", fill(include_str!("template/Cargo.toml.tmpl"))),
-        (
-            "rust-toolchain.toml",
-            fill(include_str!("template/rust-toolchain.toml.tmpl")),
-        ),
-        ("README.md", fill(include_str!("template/README.md.tmpl"))),
-        ("src/lib.rs", fill(include_str!("template/lib.rs.tmpl"))),
-        (
-            "src/component.rs",
-            fill(include_str!("template/component.rs.tmpl")),
-        ),
-        ("wit/kpi.wit", WIT.to_owned()),
-        (".gitignore", "/target\n".to_owned()),
-    ];
+    let files = template(&name);
     let written = files.into_iter().try_for_each(|(path, text)| {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
@@ -135,6 +133,33 @@ fn new(args: NewArgs) -> Result<()> {
     )?;
     out.flush()?;
     Ok(())
+}
+
+/// The files of a new plugin crate named `name`, by path.
+fn template(name: &str) -> [(&'static str, String); 7] {
+    let crate_name = name.replace('-', "_");
+    let metric = format!("{}_pending_per_replica", crate_name.to_ascii_lowercase());
+    let fill = |t: &str| {
+        t.replace("{{name}}", name)
+            .replace("{{crate}}", &crate_name)
+            .replace("{{metric}}", &metric)
+            .replace("{{wit_version}}", wit_version())
+    };
+    [
+        ("Cargo.toml", fill(include_str!("template/Cargo.toml.tmpl"))),
+        (
+            "rust-toolchain.toml",
+            fill(include_str!("template/rust-toolchain.toml.tmpl")),
+        ),
+        ("README.md", fill(include_str!("template/README.md.tmpl"))),
+        ("src/lib.rs", fill(include_str!("template/lib.rs.tmpl"))),
+        (
+            "src/component.rs",
+            fill(include_str!("template/component.rs.tmpl")),
+        ),
+        ("wit/kpi.wit", WIT.to_owned()),
+        (".gitignore", "/target\n".to_owned()),
+    ]
 }
 
 fn test(args: TestArgs) -> Result<()> {
@@ -176,7 +201,7 @@ fn test(args: TestArgs) -> Result<()> {
             )
             .with_context(|| format!("{} is not JSON", golden.display()))?;
             let want = want.get("outputs").cloned().unwrap_or(want);
-            Some((golden, want == report["outputs"]))
+            Some((golden, expect::differences(&want, &report["outputs"])))
         }
         None => None,
     };
@@ -200,14 +225,56 @@ fn test(args: TestArgs) -> Result<()> {
             )?;
             print_table(&report["outputs"], &mut out)?;
         }
-        if let Some((golden, true)) = matches {
+        if let Some((golden, differences)) = &matches
+            && differences.is_empty()
+        {
             writeln!(out, "outputs match {}", golden.display())?;
         }
         out.flush()
     })();
-    if let Some((golden, false)) = matches {
-        bail!("outputs differ from {}", golden.display());
+    if let Some((golden, differences)) = &matches
+        && !differences.is_empty()
+    {
+        bail!(expect::report(&golden.display().to_string(), differences));
     }
     printed?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `understudy:kpi@VERSION` a generated file names is the version
+    /// of the WIT it pins (the Cargo.toml once said 0.1.0 beside a 0.2.0 WIT).
+    #[test]
+    fn generated_files_name_the_wit_package_version() {
+        let wit = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/wit/kpi.wit"),
+        )
+        .expect("plugins/wit/kpi.wit");
+        let package = wit
+            .split_once("package understudy:kpi@")
+            .and_then(|(_, rest)| rest.split_once(';'))
+            .map(|(version, _)| version)
+            .expect("a package line");
+        let mut named = 0;
+        for (path, text) in template("queue-per-replica") {
+            assert!(!text.contains("{{"), "{path} has an unfilled placeholder");
+            for (_, rest) in text
+                .match_indices("understudy:kpi@")
+                .map(|(i, _)| text.split_at(i))
+            {
+                let version: String = rest["understudy:kpi@".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect();
+                let version = version.trim_end_matches('.');
+                assert_eq!(version, package, "{path} names understudy:kpi@{version}");
+                named += 1;
+            }
+        }
+        // Cargo.toml, README.md and the WIT itself.
+        assert!(named >= 3, "only {named} files name the world's version");
+    }
 }

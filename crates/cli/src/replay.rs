@@ -26,16 +26,19 @@ Examples:
   # post-run analysis: original timestamps, everything visible
   understudy replay recordings/conflict --no-shift
 
-  # the stage dashboard, with the panels of your own Grafana dashboard
-  understudy replay recordings/conflict --dashboard my-dashboard.json   # then open http://127.0.0.1:9090/
+  # the stage dashboard at http://127.0.0.1:9090/, with your own panels
+  understudy replay recordings/conflict --dashboard my-dashboard.json
 
   # kubectl on stage: the recording's cluster, read-only
-  understudy replay recordings/conflict --kube-listen 127.0.0.1:6443 --write-kubeconfig replay.kubeconfig
+  understudy replay recordings/conflict \\
+      --kube-listen 127.0.0.1:6443 --write-kubeconfig replay.kubeconfig
   KUBECONFIG=replay.kubeconfig kubectl get hpa -n meme-generator
 
-Keys on a terminal: space pause/resume, ←/→ seek 30 s, +/- speed, q quit (on the dashboard page
-also n next scaling event, t projector theme, b REPLAY badge).
-Control API: GET /-/replay, POST /-/replay/pause|resume, /-/replay/seek?to=5m, /-/replay/speed?value=2";
+Keys on a terminal: space pause/resume, ←/→ seek 30 s, +/- speed, q quit
+(on the dashboard page also n next scaling event, t projector theme,
+b REPLAY badge).
+Control API: GET /-/replay, POST /-/replay/pause|resume,
+/-/replay/seek?to=5m, /-/replay/speed?value=2";
 
 /// Replay a recording through the Prometheus HTTP API (for Grafana), with a
 /// stage dashboard at / and, with --kube-listen, the Kubernetes API (for
@@ -46,13 +49,13 @@ pub struct Args {
     /// Recording directory.
     dir: PathBuf,
     /// Address of the Prometheus API; loopback unless told otherwise.
-    #[arg(long, default_value = "127.0.0.1:9090")]
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9090", value_parser = crate::listen::parse)]
     listen: SocketAddr,
     /// Playback speed (2 = twice as fast).
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Begin this far into the recording (`5m`).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Begin this far into the recording (`90s`, `5m`, `1h30m`).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_offset)]
     start_at: Option<Duration>,
     /// Start over at the end.
     #[arg(long = "loop")]
@@ -65,7 +68,7 @@ pub struct Args {
     no_shift: bool,
     /// Also serve the recording's objects through the Kubernetes API (for
     /// kubectl), read-only, on this address; loopback unless told otherwise.
-    #[arg(long)]
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::listen::parse)]
     kube_listen: Option<SocketAddr>,
     /// Write a kubeconfig for the Kubernetes API to this file
     /// (`KUBECONFIG=FILE kubectl get hpa`). Needs --kube-listen.
@@ -107,6 +110,9 @@ pub fn run(args: Args) -> Result<()> {
         loaded.samples,
         loaded.end_ms - loaded.start_ms,
     );
+    if let Some(at) = args.start_at {
+        check_start_at(at, span, &args.dir)?;
+    }
     let spec = dashboard_spec(args.dashboard.as_deref(), dashboard::Mode::Replay)?;
     let opts = ReplayOptions {
         start_at_ms: args.start_at.map_or(0, |d| d.as_millis() as i64),
@@ -207,14 +213,7 @@ fn keys(state: &AppState) {
     }
     loop {
         let s = state.with_clock(|c| c.status());
-        let pos = human::time(s.position_ms);
-        let offset = human::duration(s.offset_ms);
-        let total = human::duration(s.duration_ms);
-        let mode = if s.paused { "paused" } else { "playing" };
-        crate::output::status(format_args!(
-            "\r\x1b[2K{mode} {pos} · {offset} of {total} · {}× · space pause, ←/→ 30 s, +/- speed, q quit",
-            s.speed
-        ));
+        crate::output::status(format_args!("\r\x1b[2K{}", status_line(&s)));
         if !event::poll(Duration::from_millis(500)).unwrap_or(false) {
             continue;
         }
@@ -235,12 +234,12 @@ fn keys(state: &AppState) {
             KeyCode::Left => state.with_clock(|c| c.skip(-30_000)),
             KeyCode::Right => state.with_clock(|c| c.skip(30_000)),
             KeyCode::Char('+') | KeyCode::Char('=') => state.with_clock(|c| {
-                let v = c.status().speed * 2.0;
-                c.set_speed(v.min(64.0));
+                let v = faster(c.status().speed);
+                c.set_speed(v);
             }),
             KeyCode::Char('-') => state.with_clock(|c| {
-                let v = c.status().speed / 2.0;
-                c.set_speed(v.max(1.0 / 64.0));
+                let v = slower(c.status().speed);
+                c.set_speed(v);
             }),
             KeyCode::Char('q') => break,
             KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => break,
@@ -249,6 +248,85 @@ fn keys(state: &AppState) {
     }
     let _ = crossterm::terminal::disable_raw_mode();
     crate::output::status(format_args!("\n"));
+}
+
+/// The fastest and slowest speeds the `+` and `-` keys reach (--speed and
+/// the control API go further).
+const KEY_SPEEDS: (f64, f64) = (1.0 / 64.0, 64.0);
+
+/// Twice as fast, up to the keys' limit; never slower than now.
+fn faster(speed: f64) -> f64 {
+    if speed >= KEY_SPEEDS.1 {
+        speed
+    } else {
+        (speed * 2.0).min(KEY_SPEEDS.1)
+    }
+}
+
+/// Half as fast, down to the keys' limit; never faster than now.
+fn slower(speed: f64) -> f64 {
+    if speed <= KEY_SPEEDS.0 {
+        speed
+    } else {
+        (speed / 2.0).max(KEY_SPEEDS.0)
+    }
+}
+
+/// The presenter's status line, naming only the keys that do something
+/// now: `space resume` while paused, no `←` at the start, no `+` at the
+/// fastest.
+fn status_line(s: &understudy_replay::clock::Status) -> String {
+    let (mode, space) = if s.paused {
+        ("paused", "resume")
+    } else {
+        ("playing", "pause")
+    };
+    let seek = match (s.offset_ms > 0, s.offset_ms < s.duration_ms) {
+        (true, true) => "←/→ 30 s, ",
+        (false, true) => "→ 30 s, ",
+        (true, false) => "← 30 s, ",
+        (false, false) => "",
+    };
+    let speed = match (faster(s.speed) > s.speed, slower(s.speed) < s.speed) {
+        (true, true) => "+/- speed, ",
+        (true, false) => "+ faster, ",
+        (false, true) => "- slower, ",
+        (false, false) => "",
+    };
+    format!(
+        "{mode} {} · {} of {} · {}× · space {space}, {seek}{speed}q quit",
+        human::time(s.position_ms),
+        human::duration(s.offset_ms),
+        human::duration(s.duration_ms),
+        s.speed
+    )
+}
+
+/// `--start-at`: a duration from the recording's start, said plainly when
+/// it is not one.
+fn parse_offset(text: &str) -> Result<Duration, String> {
+    if text.trim_start().starts_with('-') {
+        return Err(
+            "a negative offset; --start-at counts from the recording's start (`0s` is the start)"
+                .to_owned(),
+        );
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("not a duration ({e}); write it like 90s, 5m or 1h30m"))
+}
+
+/// Refuses a `--start-at` past the end of the recording, which would
+/// otherwise start a replay with nothing left to play.
+fn check_start_at(at: Duration, span_ms: i64, dir: &std::path::Path) -> Result<()> {
+    if at.as_millis() > u128::try_from(span_ms).unwrap_or(0) {
+        anyhow::bail!(
+            "--start-at {} is past the end of {} (it lasts {})",
+            humantime::format_duration(at),
+            dir.display(),
+            human::duration(span_ms)
+        );
+    }
+    Ok(())
 }
 
 /// The stage dashboard's panels: from `file`, or the talk's dashboard.
@@ -276,4 +354,75 @@ pub fn dashboard_spec(
         tracing::warn!("dashboard {from}: {note}");
     }
     Ok(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use understudy_replay::clock::Status;
+
+    use super::*;
+
+    fn status(paused: bool, offset_ms: i64, speed: f64) -> Status {
+        Status {
+            position_ms: 1_795_648_500_000 + offset_ms,
+            now_ms: 0,
+            offset_ms,
+            duration_ms: 900_000,
+            speed,
+            paused,
+            looping: false,
+            no_shift: false,
+            recording_start_ms: 1_795_648_500_000,
+            recording_end_ms: 1_795_649_400_000,
+        }
+    }
+
+    /// Issue 17: paused, the line still said "space pause".
+    #[test]
+    fn the_status_line_names_what_each_key_does_now() {
+        assert_eq!(
+            status_line(&status(false, 60_000, 1.0)),
+            "playing 2026-11-25T23:16:00.000Z · 1m of 15m · 1× · space pause, ←/→ 30 s, +/- speed, q quit"
+        );
+        assert_eq!(
+            status_line(&status(true, 60_000, 1.0)),
+            "paused 2026-11-25T23:16:00.000Z · 1m of 15m · 1× · space resume, ←/→ 30 s, +/- speed, q quit"
+        );
+        let at_start_fastest = status_line(&status(true, 0, 64.0));
+        assert!(
+            at_start_fastest.ends_with("space resume, → 30 s, - slower, q quit"),
+            "{at_start_fastest}"
+        );
+        let at_end_slowest = status_line(&status(false, 900_000, 1.0 / 64.0));
+        assert!(
+            at_end_slowest.ends_with("space pause, ← 30 s, + faster, q quit"),
+            "{at_end_slowest}"
+        );
+    }
+
+    #[test]
+    fn speed_keys_double_and_halve_within_their_limits_and_never_reverse() {
+        assert_eq!(faster(1.0), 2.0);
+        assert_eq!(faster(48.0), 64.0);
+        // --speed 100 is beyond the keys' range: `+` leaves it alone.
+        assert_eq!(faster(100.0), 100.0);
+        assert_eq!(slower(1.0), 0.5);
+        assert_eq!(slower(1.0 / 64.0), 1.0 / 64.0);
+        assert_eq!(slower(1.0 / 100.0), 1.0 / 100.0);
+    }
+
+    #[test]
+    fn start_at_is_a_duration_within_the_recording() {
+        assert_eq!(parse_offset("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_offset("-5m").is_err_and(|e| e.starts_with("a negative offset")));
+        assert!(parse_offset("soon").is_err_and(|e| e.ends_with("write it like 90s, 5m or 1h30m")));
+        let dir = std::path::Path::new("recordings/conflict");
+        assert!(check_start_at(Duration::from_secs(900), 900_000, dir).is_ok());
+        assert_eq!(
+            check_start_at(Duration::from_secs(1200), 900_000, dir)
+                .expect_err("past the end")
+                .to_string(),
+            "--start-at 20m is past the end of recordings/conflict (it lasts 15m)"
+        );
+    }
 }

@@ -12,10 +12,11 @@ use tracing::warn;
 
 use crate::human;
 
-/// Refuses a recording a killed recorder left unsealed; warns about one a
-/// recorder is still writing (what it sealed so far is a consistent, if
-/// shorter, recording).
+/// Refuses a recording that does not exist (naming a close one) or that a
+/// killed recorder left unsealed; warns about one a recorder is still
+/// writing (what it sealed so far is a consistent, if shorter, recording).
 pub fn check(dir: &Path) -> Result<()> {
+    crate::suggest::recording(dir)?;
     if let Some(journal) = understudy_store::check_sealed(dir)? {
         warn!(
             "{} is being recorded: reading what is sealed so far ({} more in the recorder's journal)",

@@ -15,10 +15,10 @@ Examples:
   understudy simulate --scenario conflict --out /tmp/conflict --seed 7
   understudy simulate --scenario harmony --out /tmp/harmony --seed 7
 
-  # your own system: copy deploy/scenarios/conflict.yaml and edit it
-  understudy simulate --scenario my-scenario.yaml --out /tmp/mine --duration 30m
+  # your own system: copy deploy/scenarios/conflict.yaml to mine.yaml, edit it
+  understudy simulate --scenario mine.yaml --out /tmp/mine --duration 30m
 
-  # rehearse against a live view (replay, Grafana); Ctrl-C closes the recording
+  # rehearse with a live view (replay, Grafana); Ctrl-C closes the recording
   understudy simulate --scenario conflict --out /tmp/live --speed realtime";
 
 /// Simulate an autoscaling scenario (queue, pods, HPA, KEDA) and write what a
@@ -52,6 +52,10 @@ enum Speed {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    check_scenario(
+        &args.scenario,
+        std::path::Path::new(&args.scenario).exists(),
+    )?;
     let scenario = Scenario::load(&args.scenario)?;
     if std::fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some()) {
         bail!(
@@ -110,4 +114,43 @@ pub fn run(args: Args) -> Result<()> {
         summary.redeliveries
     );
     Ok(())
+}
+
+/// Refuses a `--scenario` that is neither a bundled scenario nor a file,
+/// naming the bundled ones (and the one probably meant).
+fn check_scenario(scenario: &str, is_file: bool) -> Result<()> {
+    let bundled = || understudy_sim::BUNDLED.iter().map(|(name, _)| *name);
+    if is_file || bundled().any(|name| name == scenario) {
+        return Ok(());
+    }
+    let names: Vec<&str> = bundled().collect();
+    let meant = crate::suggest::closest(scenario, bundled())
+        .map(|name| format!("; did you mean {name}?"))
+        .unwrap_or_default();
+    bail!(
+        "unknown scenario `{scenario}`: not a bundled scenario ({}{meant}) and no file of that name",
+        names.join(", ")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: `--scenario confict` printed the OS error and not the
+    /// bundled names.
+    #[test]
+    fn an_unknown_scenario_names_the_bundled_ones() {
+        let said = |s: &str| check_scenario(s, false).expect_err("unknown").to_string();
+        assert_eq!(
+            said("confict"),
+            "unknown scenario `confict`: not a bundled scenario (conflict, harmony; did you mean conflict?) and no file of that name"
+        );
+        assert_eq!(
+            said("mine.yaml"),
+            "unknown scenario `mine.yaml`: not a bundled scenario (conflict, harmony) and no file of that name"
+        );
+        assert!(check_scenario("harmony", false).is_ok());
+        assert!(check_scenario("mine.yaml", true).is_ok());
+    }
 }

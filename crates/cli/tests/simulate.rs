@@ -70,10 +70,9 @@ fn a_missing_scenario_is_named() {
         out.to_str().expect("utf-8"),
     ]);
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("failed to read scenario nosuch.yaml"),
-        "{}",
-        stderr(&o)
+    assert_eq!(
+        stderr(&o),
+        "error: unknown scenario `nosuch.yaml`: not a bundled scenario (conflict, harmony) and no file of that name\n"
     );
     assert!(
         !out.exists(),
