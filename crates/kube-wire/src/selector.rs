@@ -8,32 +8,65 @@ use serde_json::Value;
 /// A selector the API server would refuse; the message is the 400's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectorError {
+    /// A `(` inside a set that is already open: `a in ((x))`.
     #[error("nested parentheses in selector {0:?}")]
     NestedParentheses(String),
+    /// A `)` with no `(` open before it.
     #[error("unbalanced ')' in selector {0:?}")]
     UnbalancedParenthesis(String),
+    /// A set that the selector ends inside of: `a in (x`.
     #[error("unclosed '(' in selector {0:?}")]
     UnclosedParenthesis(String),
     /// An empty term among others (`a,,b`): a typo, not "everything".
     #[error("empty requirement in selector {0:?}")]
     EmptyRequirement(String),
+    /// `in` or `notin` followed by bare values: `a in x`.
     #[error("unable to parse requirement {term:?}: a set of values must be in parentheses: (a, b)")]
-    SetWithoutParentheses { term: String },
+    SetWithoutParentheses {
+        /// The requirement as written, trimmed.
+        term: String,
+    },
     #[error(
         "unable to parse requirement {term:?}: {key:?} is not a label name: a name of up to 63 \
          letters, digits, '-', '_' or '.', beginning and ending with a letter or digit, \
          optionally after a DNS prefix and '/'"
     )]
-    LabelName { term: String, key: String },
+    /// A `labelSelector` key that is not a label name (too long, a bad
+    /// character, or a bad DNS prefix).
+    LabelName {
+        /// The requirement as written, trimmed.
+        term: String,
+        /// The key that failed, prefix included.
+        key: String,
+    },
     #[error(
         "unable to parse requirement {term:?}: {value:?} is not a label value: up to 63 \
          letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"
     )]
-    LabelValue { term: String, value: String },
+    /// A `labelSelector` value that is not a label value (over 63
+    /// characters, or a character labels may not hold).
+    LabelValue {
+        /// The requirement as written, trimmed.
+        term: String,
+        /// The value that failed.
+        value: String,
+    },
+    /// A `fieldSelector` term using a set or existence operator (`in`,
+    /// `notin`, `a`, `!a`), which the API server accepts only for labels.
     #[error("invalid selector: {term:?}; field selectors take only =, == and !=")]
-    FieldOperator { term: String },
+    FieldOperator {
+        /// The requirement as written, trimmed.
+        term: String,
+    },
+    /// A `fieldSelector` key that is not a dotted path of names
+    /// (`status.phase`): empty, or with an empty or bad segment.
     #[error("invalid field selector {term:?}: {path:?} is not a field path")]
-    FieldPath { term: String, path: String },
+    FieldPath {
+        /// The requirement as written, trimmed.
+        term: String,
+        /// The key that failed.
+        path: String,
+    },
 }
 
 /// A `labelSelector` or `fieldSelector`: `a=b`, `a==b`, `a!=b`, `a`, `!a`,
@@ -215,8 +248,13 @@ pub struct Filter {
     /// resources (each server has its own; the protocol needs only
     /// "the same one or not").
     pub resource: usize,
+    /// The namespace of a namespaced request's path; `None` lists across
+    /// all namespaces (and for cluster-scoped resources).
     pub namespace: Option<String>,
+    /// The `labelSelector`; empty selects every object.
     pub labels: Selector,
+    /// The `fieldSelector`, over dotted paths into the object's JSON
+    /// (`metadata.name`, `status.phase`); empty selects every object.
     pub fields: Selector,
 }
 
