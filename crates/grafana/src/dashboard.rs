@@ -60,9 +60,13 @@ pub struct Panel {
 /// A panel's position on Grafana's 24-column grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GridPos {
+    /// Column of the left edge, 0 to 23.
     pub x: i64,
+    /// Row of the top edge, in grid rows from the top of the dashboard.
     pub y: i64,
+    /// Width in columns, 1 to 24.
     pub w: i64,
+    /// Height in grid rows (one row is 30 px in Grafana).
     pub h: i64,
 }
 

@@ -42,8 +42,14 @@ pub enum TimeRange {
     /// `now-<duration>` to `now`: only the length matters, except that
     /// `$__from`/`$__to` stay unresolved.
     Last(Duration),
-    /// Absolute, in milliseconds since the epoch.
-    Absolute { from_ms: i64, to_ms: i64 },
+    /// Absolute: `$__from` and `$__to` resolve too.
+    Absolute {
+        /// Start, in milliseconds since the epoch.
+        from_ms: i64,
+        /// End, in milliseconds since the epoch; before `from_ms` reads as
+        /// an empty range.
+        to_ms: i64,
+    },
 }
 
 impl TimeRange {

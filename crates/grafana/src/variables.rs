@@ -35,11 +35,20 @@ pub struct Variable {
 /// The type of a variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VariableKind {
+    /// Values from a data source query, which is not run here: the saved
+    /// `current` (or first saved option) stands in.
     Query,
+    /// Values listed in `query` (`a,b,c` or `text : value`).
     Custom,
+    /// A fixed value, `query`; used when nothing else is saved.
     Constant,
+    /// Durations (`1m,5m`); `$__auto_interval_*` values follow the time
+    /// range as [`AutoInterval`] says.
     Interval,
+    /// A data source name; `query` is the plugin type it selects from,
+    /// which decides whether a panel that uses it is Prometheus.
     Datasource,
+    /// Free text typed by the user; `query` is its default.
     Textbox,
     /// Ad hoc filters: Grafana adds them to every query of the data source;
     /// not applied here (see [`Dashboard::notes`](crate::Dashboard::notes)).
@@ -52,7 +61,9 @@ pub enum VariableKind {
 /// formats the two differently even with one element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Values {
+    /// A bare string: a single-value variable.
     One(String),
+    /// An array: a multi-value variable, even with one element.
     Many(Vec<String>),
 }
 
@@ -77,14 +88,18 @@ pub const ALL_VALUE: &str = "$__all";
 /// `current` of a variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Current {
+    /// What queries are given (`$__all` for All).
     pub value: Values,
+    /// What the picker shows; `${var:text}` substitutes this.
     pub text: Values,
 }
 
 /// One `options` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VarOption {
+    /// The label shown in the picker.
     pub text: String,
+    /// What queries are given when this option is picked.
     pub value: String,
 }
 
