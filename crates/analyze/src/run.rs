@@ -22,10 +22,9 @@ pub const METRICS: &[&str] = &[
     DEPLOYMENT_SPEC_REPLICAS,
 ];
 
-pub const QUEUE_PENDING: &str = "jetstream_consumer_num_pending";
+pub use understudy_timeline::load::{QUEUE_PENDING, STREAM_LAST_SEQ};
 pub const QUEUE_ACK_PENDING: &str = "jetstream_consumer_num_ack_pending";
 pub const QUEUE_DELIVERED: &str = "jetstream_consumer_delivered_stream_seq";
-pub const STREAM_LAST_SEQ: &str = "jetstream_stream_last_seq";
 pub const CPU_USAGE: &str = "container_cpu_usage_seconds_total";
 pub const CFS_PERIODS: &str = "container_cpu_cfs_periods_total";
 pub const CFS_THROTTLED: &str = "container_cpu_cfs_throttled_periods_total";
@@ -136,25 +135,13 @@ impl Run {
         self.series.get(name).map_or(&[], Vec::as_slice)
     }
 
-    /// The first moment messages arrive: the stream's last sequence
-    /// rising, else pending rising above zero.
+    /// The first moment messages arrive ([`understudy_timeline::load`]).
     fn load_start(&self) -> Option<i64> {
-        let first_rise = |metric: &str, above_first: bool| {
+        understudy_timeline::load::load_start(|metric| {
             self.metric(metric)
                 .iter()
-                .filter_map(|s| {
-                    let base = if above_first { *s.values.first()? } else { 0.0 };
-                    s.timestamps
-                        .iter()
-                        .zip(&s.values)
-                        .find(|(_, v)| **v > base)
-                        .map(|(t, _)| *t)
-                })
-                .min()
-        };
-        // The scrape before the rise is the last moment without load: the
-        // load began in between; the rise itself is the first sign of it.
-        first_rise(STREAM_LAST_SEQ, true).or_else(|| first_rise(QUEUE_PENDING, false))
+                .map(|s| (s.timestamps.as_slice(), s.values.as_slice()))
+        })
     }
 
     /// Revisions of one kind, in time order.

@@ -6,6 +6,8 @@
 //! - [`Timeline::load`] reads a recording directory; recorded query answers
 //!   (series carrying [`QUERY_LABEL`]) are kept apart in
 //!   [`Timeline::answers`], so queries over the storage never see them.
+//! - [`load::load_start`]: when a run's load arrives, the one rule `analyze`
+//!   aligns runs on and the stage dashboard counts down to.
 //! - [`series`] and [`storage`] are the one conversion from core's series
 //!   (metric name + labels) to PromQL's (one sorted label set with
 //!   `__name__`), for a recording or for a window of live samples.
@@ -14,6 +16,8 @@
 //! knows series, not recordings; this layer joins them, below every reader.
 //! Today it holds everything in memory; it is where a storage whose memory
 //! follows the query (compressed or read lazily, with a label index) goes.
+
+pub mod load;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -13,7 +13,6 @@
 //! `/dashboard/spec.json` carries both beside the panels.
 
 pub mod events;
-pub mod load;
 pub mod spec;
 
 use std::sync::{Arc, OnceLock};
@@ -91,9 +90,17 @@ impl DashboardState {
 
     fn load_start(&self) -> Option<i64> {
         *self.load_start.get_or_init(|| {
-            self.replay
-                .as_ref()
-                .and_then(|r| load::load_start(&r.storage))
+            self.replay.as_ref().and_then(|r| {
+                understudy_timeline::load::load_start(|metric| {
+                    // The iterator outlives this call's borrow of the name.
+                    let metric = metric.to_owned();
+                    r.storage
+                        .series
+                        .iter()
+                        .filter(move |s| s.labels.get("__name__") == Some(metric.as_str()))
+                        .map(|s| (s.timestamps.as_slice(), s.values.as_slice()))
+                })
+            })
         })
     }
 
