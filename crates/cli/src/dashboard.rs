@@ -100,7 +100,6 @@ pub fn run(args: Args) -> Result<()> {
         })
 }
 
-/// A query, read-only, passed on as asked; the answer passed back as given.
 /// The Prometheus URL as the page names it: without credentials, which
 /// would otherwise be on the projector.
 fn shown(base: &reqwest::Url) -> String {
@@ -111,6 +110,7 @@ fn shown(base: &reqwest::Url) -> String {
     url.to_string()
 }
 
+/// A query, read-only, passed on as asked; the answer passed back as given.
 async fn forward(
     State(p): State<Arc<Proxy>>,
     uri: axum::http::Uri,
