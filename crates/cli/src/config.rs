@@ -176,20 +176,10 @@ fn explain(e: &toml::de::Error) -> String {
     let Some((word, expected)) = rest.split_once('`') else {
         return msg;
     };
-    match closest(word, expected.split('`').skip(1).step_by(2)) {
+    match crate::suggest::closest(word, expected.split('`').skip(1).step_by(2)) {
         Some(best) => format!("{}\ndid you mean `{best}`?", msg.trim_end()),
         None => msg,
     }
-}
-
-/// The candidate `word` is most likely a misspelling of, if any is close.
-fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|cand| (strsim::jaro_winkler(word, cand), cand))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, cand)| cand)
 }
 
 #[cfg(test)]

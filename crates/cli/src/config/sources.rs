@@ -78,7 +78,7 @@ impl<'de> Deserialize<'de> for SourceKind {
 fn unknown_kind(name: &str) -> String {
     let names = SourceKind::ALL.map(SourceKind::name);
     let expected = names.map(|n| format!("`{n}`")).join(", ");
-    match super::closest(name, names) {
+    match crate::suggest::closest(name, names) {
         Some(best) => format!(
             "unknown source kind `{name}`, did you mean `{best}`? expected one of {expected}"
         ),
