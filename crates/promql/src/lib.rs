@@ -1,14 +1,52 @@
 //! PromQL evaluation over in-memory series, with the semantics of
-//! Prometheus 2.42 (the version the differential tests run as an oracle).
+//! Prometheus 2.42: the replay answers `/api/v1/query` and `query_range`
+//! from a recording with it, and the KPIs and plugins query recordings
+//! through it.
 //!
 //! # Brief overview
-//! - [`Labels`]: a sorted label set including `__name__`.
+//! - [`Labels`], [`Series`]: a sorted label set including `__name__`, and
+//!   one series' samples (times in ms).
 //! - [`Queryable`]: where series come from; [`MemStorage`] holds them in memory.
 //! - [`Engine::instant`] and [`Engine::range`] evaluate an expression, giving
 //!   a [`Value`] or an [`Error`] whose kind maps to Prometheus' `errorType`.
+//! - [`check_nesting`], [`EVAL_STACK_BYTES`]: what a server must do before
+//!   evaluating a stranger's query, so that one query cannot overflow the
+//!   stack.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use understudy_promql::{Engine, Labels, MemStorage, Series, Value};
+//!
+//! let up = |job: &str, values: Vec<f64>| Series {
+//!     labels: Labels::new([("__name__".into(), "up".into()), ("job".into(), job.into())]),
+//!     timestamps: vec![0, 15_000, 30_000],
+//!     values,
+//! };
+//! let storage = MemStorage {
+//!     series: vec![Arc::new(up("api", vec![1.0, 1.0, 0.0])), Arc::new(up("web", vec![1.0; 3]))],
+//! };
+//! let Value::Vector(v) = Engine::default().instant(&storage, "sum(up)", 30_000)? else {
+//!     unreachable!("sum of a selector is an instant vector")
+//! };
+//! assert_eq!(v[0].v, 1.0);
+//! # Ok::<(), understudy_promql::Error>(())
+//! ```
+//!
+//! # The decision that explains the rest
+//!
+//! A dashboard replayed from a recording must read as it read against
+//! Prometheus, so the answers are Prometheus 2.42's to the last bit, not
+//! PromQL as its documentation describes it. Evaluation follows
+//! engine.go's shape (each node evaluated once over the whole grid of
+//! steps, `eval`); floats go through ports of Go's `math`, sort and
+//! formatting (`gomath`, `format`); a construct 2.42 lacks or this engine
+//! does not implement is refused when parsed, never approximated
+//! (`parse`); and the differential tests run every query against a real
+//! Prometheus 2.42 over the same samples.
 
 mod aggregate;
 mod binary;
+mod engine;
 mod eval;
 mod format;
 mod functions;
@@ -17,318 +55,10 @@ mod limits;
 mod over_time;
 mod parse;
 mod rate;
+mod series;
 mod storage;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::time::Instant;
-
-use promql_parser::parser::value::ValueType;
-
-use eval::{Budget, Ctx, Evaluator, Grid, Val};
-
+pub use engine::{DEFAULT_MAX_SAMPLES, Engine, Error, format_query, parse_selector};
 pub use limits::{EVAL_STACK_BYTES, MAX_NESTING, check_nesting};
-
-/// Label pairs sorted by name, `__name__` included when the series has one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(pub Vec<(String, String)>);
-
-impl Labels {
-    /// Builds a sorted label set (later duplicates win; empty values dropped).
-    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Labels {
-        let mut v: Vec<(String, String)> =
-            pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v.dedup_by(|later, earlier| {
-            if later.0 == earlier.0 {
-                std::mem::swap(later, earlier);
-                true
-            } else {
-                false
-            }
-        });
-        Labels(v)
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One series and its samples, times in ms, ascending, one per timestamp.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    pub labels: Labels,
-    pub timestamps: Vec<i64>,
-    pub values: Vec<f64>,
-}
-
-/// A label matcher of a selector (`name="v"`, `!=`, `=~`, `!~`), regexes
-/// anchored as Prometheus anchors them.
-#[derive(Debug, Clone)]
-pub struct Matcher {
-    pub name: String,
-    pub op: MatchOp,
-    pub value: String,
-}
-
-#[derive(Debug, Clone)]
-pub enum MatchOp {
-    Equal,
-    NotEqual,
-    Re(regex::Regex),
-    NotRe(regex::Regex),
-}
-
-impl Matcher {
-    pub fn matches(&self, v: &str) -> bool {
-        match &self.op {
-            MatchOp::Equal => v == self.value,
-            MatchOp::NotEqual => v != self.value,
-            MatchOp::Re(r) => r.is_match(v),
-            MatchOp::NotRe(r) => !r.is_match(v),
-        }
-    }
-}
-
-/// Where the engine reads series. Implementations decide what is visible:
-/// the replay shows only samples up to its current time.
-pub trait Queryable: Send + Sync {
-    /// Series matching every matcher (a missing label matches as ""), with
-    /// their samples in `[mint, maxt]` (both included). Series without a
-    /// sample in the range may be left out.
-    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series>;
-
-    /// How many samples [`Queryable::select`] would return (or more, never
-    /// fewer), counted without copying them: the engine refuses a selection
-    /// over its sample limit before it allocates anything for it.
-    fn count(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> usize {
-        self.select(matchers, mint, maxt)
-            .iter()
-            .map(|s| s.timestamps.len())
-            .sum()
-    }
-}
-
-/// Series held in memory, sorted by labels.
-#[derive(Debug, Clone, Default)]
-pub struct MemStorage {
-    pub series: Vec<Arc<Series>>,
-}
-
-impl MemStorage {
-    /// The series matching every matcher, whatever their samples.
-    pub fn matching<'a>(&'a self, matchers: &'a [Matcher]) -> impl Iterator<Item = &'a Series> {
-        storage::matching(&self.series, matchers)
-    }
-}
-
-impl Queryable for MemStorage {
-    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
-        storage::select(&self.series, matchers, mint, maxt)
-    }
-
-    fn count(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> usize {
-        storage::count(&self.series, matchers, mint, maxt)
-    }
-}
-
-/// A sample of an instant vector.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
-    pub labels: Labels,
-    pub t: i64,
-    pub v: f64,
-}
-
-/// The result of an evaluation, as the HTTP API's `resultType`s.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Scalar {
-        t: i64,
-        v: f64,
-    },
-    String {
-        t: i64,
-        v: String,
-    },
-    /// Instant vector (order unspecified, as in Prometheus).
-    Vector(Vec<Sample>),
-    /// Range vector or range query result: series sorted by labels, points ascending.
-    Matrix(Vec<Series>),
-}
-
-/// Why a query failed; the kind is Prometheus' `errorType`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// Parse errors, unsupported functions, bad arguments (HTTP 400).
-    #[error("{0}")]
-    BadData(String),
-    /// Evaluation errors such as duplicate label sets or many-to-many matching (HTTP 422).
-    #[error("{0}")]
-    Execution(String),
-    /// Took longer than allowed (HTTP 503).
-    #[error("query timed out in {0}")]
-    Timeout(String),
-    /// The client went away; nobody waits for the answer (HTTP 503).
-    #[error("query was canceled in {0}")]
-    Canceled(String),
-}
-
-/// Prometheus' default `--query.max-samples`.
-pub const DEFAULT_MAX_SAMPLES: usize = 50_000_000;
-
-/// Evaluation settings.
-#[derive(Debug, Clone)]
-pub struct Engine {
-    /// How far back an instant selector looks (5 m).
-    pub lookback_ms: i64,
-    /// Give up after this long.
-    pub timeout: std::time::Duration,
-    /// The most samples and points one query may hold at once, as
-    /// Prometheus' `--query.max-samples`: raw samples read for selectors,
-    /// and the points of every intermediate result still alive. Over it,
-    /// the query fails with Prometheus' `execution` error.
-    pub max_samples: usize,
-    /// Set by whoever waits for the answer when it stops waiting (a client
-    /// that went away): evaluation then stops at its next check.
-    pub cancel: Option<Arc<AtomicBool>>,
-}
-
-impl Default for Engine {
-    fn default() -> Self {
-        Engine {
-            lookback_ms: 300_000,
-            timeout: std::time::Duration::from_secs(120),
-            max_samples: DEFAULT_MAX_SAMPLES,
-            cancel: None,
-        }
-    }
-}
-
-impl Engine {
-    /// Evaluates `query` at time `t` (ms), as `/api/v1/query`.
-    pub fn instant(&self, storage: &dyn Queryable, query: &str, t: i64) -> Result<Value, Error> {
-        let expr = parse::parse_query(query)?;
-        let ctx = self.context(storage, t, t);
-        // Prometheus evaluates an instant query as a range of one step of 1 ms.
-        let ev = Evaluator {
-            ctx: &ctx,
-            grid: Grid::new(t, t, 1)?,
-        };
-        Ok(match ev.eval(&expr)? {
-            Val::Scalar(v) => Value::Scalar {
-                t,
-                v: v.first().copied().unwrap_or(f64::NAN),
-            },
-            Val::Str(v) => Value::String { t, v },
-            Val::Vector(series) => Value::Vector(
-                series
-                    .into_iter()
-                    .filter_map(|s| {
-                        let p = s.points.first()?;
-                        Some(Sample {
-                            t: p.t,
-                            v: p.v,
-                            labels: s.labels,
-                        })
-                    })
-                    .collect(),
-            ),
-            Val::Matrix(m) => Value::Matrix(m),
-        })
-    }
-
-    /// Evaluates `query` at `start, start+step, … ≤ end` (ms), as
-    /// `/api/v1/query_range`: a `Value::Matrix` (scalars become a series
-    /// with no labels).
-    pub fn range(
-        &self,
-        storage: &dyn Queryable,
-        query: &str,
-        start: i64,
-        end: i64,
-        step: i64,
-    ) -> Result<Value, Error> {
-        if step <= 0 {
-            return Err(Error::BadData(
-                "zero or negative query resolution step widths are not accepted. Try a positive integer"
-                    .to_string(),
-            ));
-        }
-        if end < start {
-            return Err(Error::BadData(
-                "end timestamp must not be before start time".to_string(),
-            ));
-        }
-        if end.checked_sub(start).is_none_or(|d| d / step > 11_000) {
-            return Err(Error::BadData(
-                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
-                    .to_string(),
-            ));
-        }
-        let expr = parse::parse_query(query)?;
-        let kind = match expr.value_type() {
-            ValueType::Scalar | ValueType::Vector => None,
-            ValueType::Matrix => Some("range vector"),
-            ValueType::String => Some("string"),
-        };
-        if let Some(kind) = kind {
-            return Err(Error::BadData(format!(
-                "invalid expression type \"{kind}\" for range query, must be Scalar or instant Vector"
-            )));
-        }
-        let ctx = self.context(storage, start, end);
-        let grid = Grid::new(start, end, step)?;
-        let ev = Evaluator { ctx: &ctx, grid };
-        let mut out: Vec<Series> = match ev.eval(&expr)? {
-            Val::Scalar(values) => vec![Series {
-                labels: Labels::default(),
-                timestamps: grid.times().collect(),
-                values,
-            }],
-            Val::Vector(series) => series
-                .into_iter()
-                .map(|s| Series {
-                    labels: s.labels,
-                    timestamps: s.points.iter().map(|p| p.t).collect(),
-                    values: s.points.iter().map(|p| p.v).collect(),
-                })
-                .collect(),
-            Val::Str(_) | Val::Matrix(_) => {
-                return Err(Error::BadData(
-                    "invalid expression type for range query, must be Scalar or instant Vector"
-                        .to_string(),
-                ));
-            }
-        };
-        out.sort_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(Value::Matrix(out))
-    }
-
-    fn context<'a>(&self, storage: &'a dyn Queryable, start: i64, end: i64) -> Ctx<'a> {
-        Ctx {
-            storage,
-            lookback: self.lookback_ms,
-            deadline: Instant::now().checked_add(self.timeout),
-            cancel: self.cancel.clone(),
-            budget: Budget::new(self.max_samples),
-            query_start: start,
-            query_end: end,
-        }
-    }
-}
-
-/// The query as Prometheus' `/api/v1/format_query` prints it.
-pub fn format_query(query: &str) -> Result<String, Error> {
-    check_nesting(query)?;
-    parse::parse_unchecked(query).map(|e| e.to_string())
-}
-
-/// Parses a series selector (`up{job="x"}`, as `match[]` takes) into matchers.
-pub fn parse_selector(selector: &str) -> Result<Vec<Matcher>, Error> {
-    parse::parse_series_selector(selector)
-}
+pub use series::{Labels, MatchOp, Matcher, Sample, Series, Value};
+pub use storage::{MemStorage, Queryable};
