@@ -76,7 +76,9 @@ pub struct Recorder {
     /// How often the journal is sealed into Parquet files.
     #[serde(with = "understudy_core::duration")]
     pub segment: Duration,
-    /// Address of `/metrics` and `/healthz`; loopback unless told otherwise.
+    /// Address of `/metrics` and `/healthz`, as `HOST:PORT` (an IP address
+    /// or a name such as `localhost`); loopback unless told otherwise.
+    #[serde(deserialize_with = "listen_addr")]
     pub listen: SocketAddr,
     /// Free-form labels stored in the manifest, e.g. `{ scenario = "conflict" }`.
     pub labels: BTreeMap<String, String>,
@@ -93,6 +95,13 @@ impl Default for Recorder {
             labels: BTreeMap::new(),
         }
     }
+}
+
+/// `listen` read by the same parser as the `--listen` flags, so a config
+/// accepts what the command line does (`localhost:9464`).
+fn listen_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::listen::parse(&text).map_err(serde::de::Error::custom)
 }
 
 impl Config {
@@ -192,6 +201,8 @@ mod tests {
         assert_eq!(c.recorder.flush_interval, Duration::from_secs(1));
         assert_eq!(c.recorder.segment, Duration::from_secs(300));
         assert_eq!(c.recorder.listen.to_string(), "127.0.0.1:9464");
+        let named = Config::parse("[recorder]\nlisten = \"localhost:9465\"\n").expect("parses");
+        assert_eq!(named.recorder.listen.to_string(), "127.0.0.1:9465");
     }
 
     #[test]
