@@ -6,10 +6,14 @@ use serde::{Deserialize, Serialize};
 /// Why a metric or label name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelError {
+    /// A metric name outside Prometheus' `[a-zA-Z_:][a-zA-Z0-9_:]*`.
     #[error("invalid metric name {0:?}: must match [a-zA-Z_:][a-zA-Z0-9_:]*")]
     MetricName(String),
+    /// A label name outside `[a-zA-Z_][a-zA-Z0-9_]*`, or reserved (`__…`).
     #[error("invalid label name {0:?}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __")]
     LabelName(String),
+    /// Two pairs with one name (and non-empty values): which one wins
+    /// would be a guess.
     #[error("label {0:?} appears twice")]
     Duplicate(String),
 }
@@ -23,6 +27,7 @@ pub enum LabelError {
 pub struct Labels(Vec<(String, String)>);
 
 impl Labels {
+    /// No labels: a series identified by its metric name alone.
     pub fn new() -> Self {
         Labels(Vec::new())
     }
@@ -51,6 +56,8 @@ impl Labels {
         Ok(Labels(v))
     }
 
+    /// The value of `name`; `None` if absent (never `Some("")`: empty
+    /// values are dropped).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .binary_search_by(|(k, _)| k.as_str().cmp(name))
@@ -58,14 +65,17 @@ impl Labels {
             .map(|i| self.0[i].1.as_str())
     }
 
+    /// `(name, value)` pairs in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// How many labels, `__name__` not counted (it is never here).
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether there are no labels.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -123,6 +133,8 @@ pub fn valid_metric_name(s: &str) -> bool {
 pub struct SeriesId(pub u64);
 
 impl SeriesId {
+    /// The id of `metric` with `labels`. Recordings store it (`series_id`),
+    /// so the hashing must never change: old recordings would stop matching.
     pub fn of(metric: &str, labels: &Labels) -> SeriesId {
         // 0xff never occurs in UTF-8, so it separates fields unambiguously.
         let mut buf = Vec::with_capacity(64);
@@ -147,6 +159,9 @@ pub struct Series {
 }
 
 impl Series {
+    /// A series of `metric` (checked: [`LabelError::MetricName`]) with
+    /// `labels` (already checked by [`Labels::from_pairs`]); the id is
+    /// computed once here.
     pub fn new(metric: impl Into<String>, labels: Labels) -> Result<Series, LabelError> {
         let metric = metric.into();
         if !valid_metric_name(&metric) {
@@ -156,14 +171,17 @@ impl Series {
         Ok(Series { metric, labels, id })
     }
 
+    /// The metric name (what Prometheus stores as `__name__`).
     pub fn metric(&self) -> &str {
         &self.metric
     }
 
+    /// The labels, without `__name__`.
     pub fn labels(&self) -> &Labels {
         &self.labels
     }
 
+    /// The stable id, [`SeriesId::of`] the metric and labels.
     pub fn id(&self) -> SeriesId {
         self.id
     }

@@ -10,14 +10,21 @@ use std::str::FromStr;
 /// gives the server's state, without duplicates (docs/recording-format.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WatchEvent {
+    /// The object appeared (on a watch, or new in a relist).
     Added,
+    /// The object changed; the row holds the whole new object.
     Modified,
+    /// The object is gone; the row holds its last state when known.
     Deleted,
+    /// A (re)list of the marker's kind and namespace begins.
     RelistStart,
+    /// The (re)list is complete; objects it did not see are recorded
+    /// [`Deleted`](WatchEvent::Deleted) at the same time.
     RelistEnd,
 }
 
 impl WatchEvent {
+    /// Every event, for parsing and exhaustive tests.
     pub const ALL: [WatchEvent; 5] = [
         WatchEvent::Added,
         WatchEvent::Modified,
@@ -63,14 +70,22 @@ pub struct ObjectRevision {
     /// The server's own time for this revision where the object carries one
     /// (an Event's `lastTimestamp`, a condition's transition), else `None`.
     pub server_time_ms: Option<i64>,
+    /// The object's `kind` (`Pod`, `HorizontalPodAutoscaler`, `Event`);
+    /// for markers, the kind being relisted.
     pub kind: String,
+    /// The object's `apiVersion` (`v1`, `autoscaling/v2`).
     pub api_version: String,
     /// `None` for cluster-scoped objects, and for markers covering all namespaces.
     pub namespace: Option<String>,
     /// `None` only for relist markers.
     pub name: Option<String>,
+    /// `metadata.uid`: tells a recreated object from its namesake; `None`
+    /// for markers.
     pub uid: Option<String>,
+    /// `metadata.resourceVersion`, opaque as Kubernetes says (compare for
+    /// equality only); `None` for markers.
     pub resource_version: Option<String>,
+    /// What happened, or which marker this is.
     pub event: WatchEvent,
     /// The full object as JSON (`managedFields` dropped); `None` for markers.
     pub object: Option<String>,

@@ -5,8 +5,11 @@ use crate::{Gap, ObjectRevision, Series};
 /// One sample of one series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// The series, shared with every other sample of it.
     pub series: Arc<Series>,
+    /// When the value was true, in ms since the epoch, UTC.
     pub timestamp_ms: i64,
+    /// The value; NaN and ±Inf are recorded as they are.
     pub value: f64,
 }
 
@@ -20,12 +23,15 @@ pub struct SampleBatch {
 }
 
 impl SampleBatch {
+    /// An empty batch with room for `n` samples.
     pub fn with_capacity(n: usize) -> Self {
         SampleBatch {
             samples: Vec::with_capacity(n),
         }
     }
 
+    /// Adds one sample (`timestamp_ms` in ms since the epoch); the series
+    /// is shared, not copied.
     pub fn push(&mut self, series: &Arc<Series>, timestamp_ms: i64, value: f64) {
         self.samples.push(Sample {
             series: Arc::clone(series),
@@ -34,14 +40,17 @@ impl SampleBatch {
         });
     }
 
+    /// How many samples.
     pub fn len(&self) -> usize {
         self.samples.len()
     }
 
+    /// Whether there are no samples.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }
 
+    /// The samples in the order they were pushed.
     pub fn iter(&self) -> std::slice::Iter<'_, Sample> {
         self.samples.iter()
     }
@@ -59,12 +68,17 @@ impl<'a> IntoIterator for &'a SampleBatch {
 /// What a source hands the recorder in one go.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimelineBatch {
+    /// Samples, in any order.
     pub samples: SampleBatch,
+    /// Object revisions and relist markers, in the order observed (the
+    /// order matters: applying them in order gives the server's state).
     pub objects: Vec<ObjectRevision>,
+    /// Times the source was not observing.
     pub gaps: Vec<Gap>,
 }
 
 impl TimelineBatch {
+    /// Whether there is nothing to record.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty() && self.objects.is_empty() && self.gaps.is_empty()
     }

@@ -18,7 +18,10 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
 /// Name of the map entries struct and its fields, as the Parquet spec spells them.
 pub const MAP_ENTRIES: &str = "key_value";
+/// The `labels` map's key field: the label name, never null.
 pub const MAP_KEY: &str = "key";
+/// The `labels` map's value field: the label value (nullable as the spec
+/// allows, though writers never write a null).
 pub const MAP_VALUE: &str = "value";
 
 /// `Timestamp(Millisecond, "UTC")`, the type of every time column.

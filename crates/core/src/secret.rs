@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize, Serializer};
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a value read from a file or the environment; from here on
+    /// only [`Secret::expose`] shows it.
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }

@@ -29,6 +29,8 @@ pub enum SourceError {
     /// The source cannot work with its configuration; retrying will not help.
     #[error("{0}")]
     Fatal(String),
+    /// [`Sink::send`] found the recorder shutting down (`?` on a send
+    /// gives this); no gap is recorded and `run` is not called again.
     #[error(transparent)]
     SinkClosed(#[from] SinkClosed),
 }

@@ -21,7 +21,10 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
 /// the convention of Prometheus range selectors in 2.42.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeRange {
+    /// First instant, ms since the epoch, included.
     pub start: i64,
+    /// Last instant, ms since the epoch, included; a range with `end <
+    /// start` contains nothing.
     pub end: i64,
 }
 
@@ -32,6 +35,7 @@ impl TimeRange {
         end: i64::MAX,
     };
 
+    /// `[start, end]` in ms, both included; not checked for order.
     pub fn new(start: i64, end: i64) -> Self {
         TimeRange { start, end }
     }
@@ -41,6 +45,7 @@ impl TimeRange {
         (self.end - self.start) as f64 / 1e3
     }
 
+    /// Whether `t` (ms) lies in the range, either edge included.
     pub fn contains(&self, t: i64) -> bool {
         self.start <= t && t <= self.end
     }
