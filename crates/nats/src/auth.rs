@@ -27,10 +27,14 @@ pub enum NatsAuth {
     /// `--password-file`). `user_password` and `user` are the older names.
     #[serde(alias = "user_password")]
     Basic {
+        /// The NATS user, e.g. `username = "recorder"`.
         #[serde(alias = "user")]
         username: String,
+        /// The password inline; give this or `password_file`, not both.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         password: Option<Secret>,
+        /// A file holding the password (surrounding whitespace trimmed),
+        /// e.g. `password_file = "/run/secrets/nats-password"`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         password_file: Option<PathBuf>,
     },
@@ -38,16 +42,26 @@ pub enum NatsAuth {
     /// older name of this table.
     #[serde(alias = "token")]
     Bearer {
+        /// The token inline; give this or `token_file`, not both.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<Secret>,
+        /// A file holding the token (surrounding whitespace trimmed), e.g.
+        /// `token_file = "/run/secrets/nats-token"`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token_file: Option<PathBuf>,
     },
     /// A `.creds` file (user JWT and nkey seed), as `nsc` writes them
     /// (`--credentials-file`).
-    Credentials { file: PathBuf },
+    Credentials {
+        /// The `.creds` file, e.g. `file = "/etc/nats/loadgen.creds"`.
+        file: PathBuf,
+    },
     /// A file holding an nkey seed, `SU…` (`--nkey-seed-file`).
-    Nkey { seed_file: PathBuf },
+    Nkey {
+        /// The seed file; comment lines around the seed, as `nsc` writes
+        /// them, are skipped.
+        seed_file: PathBuf,
+    },
 }
 
 /// TLS settings; their presence makes TLS required, as a `tls://` URL does.

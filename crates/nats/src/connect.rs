@@ -70,30 +70,73 @@ impl fmt::Debug for NatsConnect {
 /// Why connecting failed; every message names the server(s) and never a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
+    /// `servers` is empty.
     #[error("no NATS server given: pass a URL such as nats://127.0.0.1:4222")]
     NoServer,
+    /// A server URL does not parse, has no host, or is a websocket URL;
+    /// found before anything connects.
     #[error(
         "bad NATS server URL {url:?}: {reason} (write nats://host:4222, tls://host:4222 or host:port)"
     )]
-    BadUrl { url: String, reason: String },
+    BadUrl {
+        /// The URL as given, its password replaced by `***`.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The login or TLS settings contradict themselves (see
+    /// [`NatsConnect::problems`]); found before anything connects.
     #[error("invalid NATS settings: {}", .0.join("; "))]
     Invalid(Vec<String>),
+    /// A password, token, credentials, nkey or TLS file cannot be read,
+    /// or an nkey file holds no seed.
     #[error("cannot read the {what} file {path}: {source}")]
     File {
+        /// Which file: `password`, `token`, `credentials`, `nkey` or `TLS`.
         what: &'static str,
+        /// The file as configured.
         path: PathBuf,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
+    /// No server answered in time, or none could be reached (DNS, refused
+    /// connection, reconnects exhausted).
     #[error("cannot reach the NATS server at {servers}: {reason}")]
-    Unreachable { servers: String, reason: String },
+    Unreachable {
+        /// The servers tried, as [`NatsConnect::servers_display`] prints them.
+        servers: String,
+        /// The innermost cause, e.g. "Connection refused (os error 111)".
+        reason: String,
+    },
+    /// The server refused the login: wrong or unknown credentials.
     #[error(
         "authorization violation: the NATS server at {servers} refused {method}; check the credentials"
     )]
-    Authorization { servers: String, method: String },
+    Authorization {
+        /// The servers tried, as [`NatsConnect::servers_display`] prints them.
+        servers: String,
+        /// How the connection logged in, as [`NatsConnect::auth_method`]
+        /// says it.
+        method: String,
+    },
+    /// The client could not sign the server's challenge (e.g. a bad nkey
+    /// seed or credentials file).
     #[error("authentication with the NATS server at {servers} failed: {reason}")]
-    Authentication { servers: String, reason: String },
+    Authentication {
+        /// The servers tried, as [`NatsConnect::servers_display`] prints them.
+        servers: String,
+        /// The innermost cause.
+        reason: String,
+    },
+    /// The TLS handshake failed: a certificate refused by either side, or
+    /// TLS required by one side only.
     #[error("TLS with the NATS server at {servers} failed: {reason}")]
-    Tls { servers: String, reason: String },
+    Tls {
+        /// The servers tried, as [`NatsConnect::servers_display`] prints them.
+        servers: String,
+        /// The innermost cause.
+        reason: String,
+    },
 }
 
 impl NatsConnect {
