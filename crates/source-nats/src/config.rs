@@ -5,24 +5,38 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 pub use understudy_nats::{NatsAuth, NatsTls};
 
+/// One `[[source.nats]]` section. Only `servers` is required:
+///
+/// ```toml
+/// [[source.nats]]
+/// servers = ["nats://nats.meme-generator:4222"]
+/// streams = ["memes*"]
+/// ```
+///
+/// Check it with [`NatsConfig::problems`] before handing it to
+/// [`NatsSource`](crate::NatsSource).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NatsConfig {
     /// Server URLs (`nats://127.0.0.1:4222`); the client fails over between them.
     pub servers: Vec<String>,
-    /// How often stream and consumer info is polled.
+    /// How often stream and consumer info is polled; default `"1s"`.
     #[serde(default = "default_interval", with = "understudy_core::duration")]
     pub interval: Duration,
-    /// Time budget of one request to the server.
+    /// Time budget of one request to the server, and of connecting;
+    /// default `"5s"`.
     #[serde(default = "default_timeout", with = "understudy_core::duration")]
     pub timeout: Duration,
-    /// Streams to record: names or patterns with `*` and `?`; empty = all.
+    /// Streams to record: names or patterns with `*` and `?`, e.g.
+    /// `["memes", "orders-*"]`; default empty, which records them all.
     #[serde(default)]
     pub streams: Vec<String>,
-    /// Streams to leave out (patterns), over `streams`.
+    /// Streams to leave out (patterns), over `streams`, e.g. `["KV_*"]`;
+    /// default none.
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Record JetStream advisories (`$JS.EVENT.ADVISORY.>`) as events.
+    /// Record JetStream advisories (`$JS.EVENT.ADVISORY.>`) as events;
+    /// default `true`.
     #[serde(default = "yes")]
     pub advisories: bool,
     /// Also record the API audit advisories (`$JS.EVENT.ADVISORY.API`). The
@@ -33,7 +47,8 @@ pub struct NatsConfig {
     #[serde(default)]
     pub api_audit: bool,
     /// The `account` label (prometheus-nats-exporter's); the account the
-    /// credentials log into, `$G` without accounts.
+    /// credentials log into; default `"$G"`, the account of a server
+    /// without accounts.
     #[serde(default = "default_account")]
     pub account: String,
     /// How to log in (`basic`, `bearer`, `credentials` or `nkey`), the
@@ -41,7 +56,8 @@ pub struct NatsConfig {
     /// logged or written to the manifest.
     #[serde(default)]
     pub auth: Option<NatsAuth>,
-    /// TLS settings; given, TLS is required.
+    /// TLS settings (`ca_file`, `cert_file`, `key_file`); given, TLS is
+    /// required. Default none: TLS only for a `tls://` URL.
     #[serde(default)]
     pub tls: Option<NatsTls>,
 }

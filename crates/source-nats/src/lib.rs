@@ -14,6 +14,18 @@
 //! or stops answering makes the recorder record a gap, back off and
 //! reconnect; streams and consumers are looked up anew every poll, so one
 //! deleted and re-created midway is followed.
+//!
+//! # Brief overview
+//! - [`NatsConfig`] is the section; [`NatsConfig::problems`] lists what is
+//!   wrong with it, each problem naming its key.
+//! - [`NatsSource`] implements [`understudy_core::Source`].
+//! - [`connect`] and [`settings`] reach the server through crates/nats,
+//!   the login and TLS code `understudy loadgen` uses too.
+//!
+//! The one decision: the source polls the server's JetStream API instead
+//! of scraping prometheus-nats-exporter, so a run needs no exporter and
+//! the recording's resolution is the poll interval, not a scrape
+//! interval; the exporter's names keep the two interchangeable.
 
 mod config;
 mod connect;

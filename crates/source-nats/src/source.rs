@@ -53,6 +53,9 @@ pub struct NatsSource {
 }
 
 impl NatsSource {
+    /// The source for the `index`th `[[source.nats]]` section (named
+    /// `nats[index]` in messages and health series). Nothing connects
+    /// until the recorder runs it.
     pub fn new(index: usize, config: NatsConfig) -> NatsSource {
         NatsSource {
             name: format!("nats[{index}]"),
