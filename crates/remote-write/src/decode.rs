@@ -14,10 +14,24 @@ pub enum DecodeError {
     /// snap's messages start with "snappy: ".
     #[error(transparent)]
     Snappy(#[from] snap::Error),
+    /// The snappy header announces more than the decoder's
+    /// `max_decoded_bytes`; refused before anything is allocated.
     #[error("decompressed body would be {len} bytes, limit {limit}")]
-    TooLarge { len: usize, limit: usize },
+    TooLarge {
+        /// Decompressed length the header announces, in bytes.
+        len: usize,
+        /// The decoder's `max_decoded_bytes`.
+        limit: usize,
+    },
+    /// The decompressed body is not a `WriteRequest`: truncated, a bad
+    /// varint, a wrong wire type for a known field.
     #[error("protobuf: {what} at byte {offset} of the decompressed body")]
-    Protobuf { what: String, offset: usize },
+    Protobuf {
+        /// What was wrong, in the reader's words.
+        what: String,
+        /// Where, in bytes from the start of the decompressed body.
+        offset: usize,
+    },
 }
 
 /// Why a series was dropped while the rest of its request was kept.
@@ -37,6 +51,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
+    /// Every reason, in the order of their counters.
     pub const ALL: [DropReason; 5] = [
         DropReason::MissingName,
         DropReason::InvalidMetricName,
@@ -79,6 +94,7 @@ impl Skipped {
         self.series[reason.index()]
     }
 
+    /// Series dropped for any reason.
     pub fn series_total(&self) -> u64 {
         self.series.iter().sum()
     }
@@ -91,7 +107,9 @@ impl Skipped {
 /// One decoded request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decoded {
+    /// The samples of every series kept, timestamps as sent (ms).
     pub samples: SampleBatch,
+    /// What the request held that is not in `samples`.
     pub skipped: Skipped,
 }
 

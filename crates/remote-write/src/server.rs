@@ -74,6 +74,8 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
+    /// The counters now; each is read on its own, so a snapshot taken
+    /// during a request may count it in some counters and not others.
     pub fn snapshot(&self) -> StatsSnapshot {
         let mut skipped = Skipped::default();
         skipped.exemplars = self.exemplars.load(Relaxed);
@@ -130,6 +132,8 @@ impl fmt::Debug for Receiver {
 }
 
 impl Receiver {
+    /// A receiver handing every accepted request's samples to `sink`, with
+    /// `options`' limits; serve it with [`router`] or [`serve`].
     pub fn new(sink: Arc<dyn Sink>, options: Options) -> Receiver {
         Receiver {
             sink,
