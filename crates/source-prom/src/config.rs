@@ -8,48 +8,63 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 pub use understudy_core::Secret;
 
-/// One Prometheus to record.
+/// One `[[source.prometheus]]` section: one Prometheus to record. Only
+/// `url` is required:
+///
+/// ```toml
+/// [[source.prometheus]]
+/// url = "http://127.0.0.1:9090"
+/// selectors = ['{namespace="meme-generator"}']
+/// ```
+///
+/// Check it with [`PromConfig::problems`] before building a source.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromConfig {
     /// Base URL of the Prometheus HTTP API, e.g. `http://127.0.0.1:9090`.
     pub url: String,
-    /// How often selectors are fetched and queries evaluated.
+    /// How often selectors are fetched and queries evaluated; default
+    /// `"15s"`, at least `"1s"`.
     #[serde(default = "default_interval", with = "understudy_core::duration")]
     pub interval: Duration,
-    /// Time budget of one HTTP request (also sent as the query timeout).
+    /// Time budget of one HTTP request (also sent as the query timeout);
+    /// default `"10s"`.
     #[serde(default = "default_timeout", with = "understudy_core::duration")]
     pub timeout: Duration,
     /// Series selectors whose raw samples are recorded with their original
-    /// timestamps (`{namespace="meme-generator"}`, `up`).
+    /// timestamps (`{namespace="meme-generator"}`, `up`); default none.
     #[serde(default)]
     pub selectors: Vec<String>,
     /// Named PromQL expressions evaluated every interval; each answer is
-    /// stored with the expression, so replay serves what was shown live.
+    /// stored with the expression, so replay serves what was shown live,
+    /// e.g. `queries.replicas = 'sum(kube_deployment_status_replicas)'`.
     #[serde(default)]
     pub queries: BTreeMap<String, String>,
     /// Grafana dashboards whose Prometheus panel targets are recorded as
-    /// queries (and whose selectors are added to `selectors`).
+    /// queries (and whose selectors are added to `selectors`), e.g.
+    /// `["deploy/grafana/dashboards/autoscaling.json"]`.
     #[serde(default)]
     pub dashboards: Vec<PathBuf>,
-    /// Template variable values for the dashboards, over their saved ones.
+    /// Template variable values for the dashboards, over their saved ones,
+    /// e.g. `dashboard_vars.namespace = "meme-generator"`.
     #[serde(default)]
     pub dashboard_vars: BTreeMap<String, String>,
     /// The time range the dashboards are looked at with (sets Grafana's
-    /// `$__interval` and `$__range`).
+    /// `$__interval` and `$__range`); default `"15m"`.
     #[serde(
         default = "default_dashboard_range",
         with = "understudy_core::duration"
     )]
     pub dashboard_range: Duration,
-    /// The Prometheus scrape interval (Grafana's `$__rate_interval` needs it).
+    /// The Prometheus scrape interval (Grafana's `$__rate_interval` needs
+    /// it); default `"15s"`.
     #[serde(
         default = "default_scrape_interval",
         with = "understudy_core::duration"
     )]
     pub scrape_interval: Duration,
     /// Series one selector may bring; beyond it the rest is left out, a
-    /// warning logged and the truncation recorded.
+    /// warning logged and the truncation recorded; default 10000.
     #[serde(default = "default_max_series")]
     pub max_series_per_selector: usize,
     /// How to log in (`basic` or `bearer`); the keys are `[[source.nats]]`'s
@@ -57,10 +72,12 @@ pub struct PromConfig {
     #[serde(default)]
     pub auth: Option<PromAuth>,
     /// TLS settings for an `https://` URL; the keys are `[[source.nats]]`'s
-    /// too, with `insecure_skip_verify` besides.
+    /// too, with `insecure_skip_verify` besides. Default: the system's
+    /// roots, no client certificate.
     #[serde(default)]
     pub tls: PromTls,
-    /// Receive Prometheus remote write on this address as well.
+    /// Receive Prometheus remote write as well, as a second source with
+    /// its own gaps; default off.
     #[serde(default)]
     pub remote_write: Option<RemoteWrite>,
 }
@@ -71,21 +88,37 @@ pub struct PromConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum PromAuth {
+    /// HTTP basic authentication (`[auth.basic]`).
     Basic {
+        /// The user name, e.g. `username = "recorder"`.
         username: String,
+        /// The password inline; give this or `password_file`, not both.
         #[serde(default)]
         password: Option<Secret>,
+        /// A file holding the password, e.g.
+        /// `password_file = "/run/secrets/prometheus-password"`.
         #[serde(default)]
         password_file: Option<PathBuf>,
     },
+    /// An `Authorization: Bearer` token (`[auth.bearer]`).
     Bearer {
+        /// The token inline; give this or `token_file`, not both.
         #[serde(default)]
         token: Option<Secret>,
+        /// A file holding the token, e.g.
+        /// `token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"`.
         #[serde(default)]
         token_file: Option<PathBuf>,
     },
 }
 
+/// The `tls` table of `[[source.prometheus]]`, for an `https://` URL;
+/// every key is optional.
+///
+/// ```toml
+/// [source.prometheus.tls]
+/// ca_file = "ca.pem"
+/// ```
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromTls {
@@ -93,22 +126,32 @@ pub struct PromTls {
     /// system's).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Client certificate and key (PEM) for mutual TLS.
+    /// Client certificate (PEM) for mutual TLS, with `key_file`.
     #[serde(default)]
     pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM), with `cert_file`.
     #[serde(default)]
     pub key_file: Option<PathBuf>,
-    /// Accept any certificate. For a lab only.
+    /// Accept any certificate; default `false`. For a lab only.
     #[serde(default)]
     pub insecure_skip_verify: bool,
 }
 
+/// The `remote_write` table of `[[source.prometheus]]`: where to receive
+/// Prometheus remote write.
+///
+/// ```toml
+/// [source.prometheus.remote_write]
+/// listen = "127.0.0.1:9201"
+/// ```
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteWrite {
-    /// Where to listen for `POST /api/v1/write`; 127.0.0.1 unless told otherwise.
+    /// Where to listen for `POST /api/v1/write` (required), e.g.
+    /// `"127.0.0.1:9201"`; `0.0.0.0` opens it to the network.
     pub listen: SocketAddr,
-    /// Largest request body accepted (compressed).
+    /// Largest request body accepted (compressed), in bytes; default
+    /// 33554432 (32 MiB).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
 }

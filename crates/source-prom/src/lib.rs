@@ -15,6 +15,15 @@
 //!   to the last good one. Errors in answers (a bad query, garbage) are
 //!   logged and counted in `understudy_prometheus_errors_total`.
 //!
+//! # Brief overview
+//! - [`PromConfig`] is the section (with [`PromAuth`], [`PromTls`] and
+//!   [`RemoteWrite`]); [`PromConfig::problems`] lists what is wrong with it.
+//! - [`plan`] turns it into a [`Plan`]: the queries (its own and its
+//!   dashboards') and every selector they need.
+//! - [`PromSource`] implements [`understudy_core::Source`] over a plan;
+//!   [`RemoteWriteSource`] is the optional remote write receiver, a source
+//!   of its own.
+//!
 //! The HTTP client (reqwest over rustls) needs one rustls crypto provider
 //! for the process, plain `http://` included: the binary installs it before
 //! building a source (the `understudy` binary installs ring's); a library

@@ -11,7 +11,11 @@ use crate::source::NamedQuery;
 /// What [`plan`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// The config's queries, then its dashboards' targets with their
+    /// variables substituted.
     pub queries: Vec<NamedQuery>,
+    /// Every selector to fetch raw: the config's and those inside the
+    /// queries, each once.
     pub selectors: Vec<String>,
     /// Dashboard targets left out, and why (an unresolved variable would
     /// make Prometheus refuse the query).

@@ -23,7 +23,10 @@ const FORGET_AFTER_MS: i64 = 60 * 60 * 1000;
 /// and its expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedQuery {
+    /// Its key under `queries`, or `dashboard/panel/refId`.
     pub name: String,
+    /// The PromQL sent to Prometheus, stored as the `understudy_query`
+    /// label of its answers.
     pub expr: String,
 }
 
