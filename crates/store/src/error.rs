@@ -5,48 +5,92 @@ use std::path::PathBuf;
 /// names the file it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The file system refused an operation (permissions, a full disk, a
+    /// vanished file).
     #[error("failed to {op} {}: {source}", path.display())]
     Io {
+        /// The operation, as a verb phrase: `create`, `sync`, `rename into place`.
         op: &'static str,
+        /// The file or directory operated on.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: io::Error,
     },
+    /// A Parquet file could not be written or read: truncated, not
+    /// Parquet, or an I/O error underneath.
     #[error("failed to {op} {}: {source}", path.display())]
     Parquet {
+        /// The operation, as a verb phrase: `create`, `sync`, `rename into place`.
         op: &'static str,
+        /// The Parquet file.
         path: PathBuf,
+        /// What the Parquet library said.
         #[source]
         source: parquet::errors::ParquetError,
     },
+    /// Arrow failed on a Parquet file's rows: decoding its record batches,
+    /// or filtering them to a time range.
     #[error("failed to {op} {}: {source}", path.display())]
     Arrow {
+        /// The operation, as a verb phrase: `create`, `sync`, `rename into place`.
         op: &'static str,
+        /// The Parquet file.
         path: PathBuf,
+        /// What Arrow said.
         #[source]
         source: arrow_schema::ArrowError,
     },
+    /// A file is readable but its contents are wrong: bad JSON, a checksum
+    /// mismatch, a manifest naming a file that is not there.
     #[error("{}: {message}", path.display())]
-    Corrupt { path: PathBuf, message: String },
+    Corrupt {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it, and where.
+        message: String,
+    },
     #[error(
         "{}: recording format {found} is newer than this understudy ({tool}) reads (up to {supported}.x); upgrade understudy to read it",
         path.display()
     )]
+    /// The manifest's `format_version` has a major version this build does
+    /// not know; only a newer understudy reads it.
     FutureVersion {
+        /// The manifest.
         path: PathBuf,
+        /// Its `format_version`, as written (`2.0`).
         found: String,
+        /// The newest major version this build reads ([`FORMAT_MAJOR`](crate::FORMAT_MAJOR)).
         supported: u32,
+        /// This build's version, so the message says what to upgrade from.
         tool: &'static str,
     },
+    /// The recording directory does not exist.
     #[error("{} does not exist", path.display())]
-    Missing { path: PathBuf },
+    Missing {
+        /// The directory asked for.
+        path: PathBuf,
+    },
+    /// The path exists but holds no recording: a directory without
+    /// `manifest.json`, or a file.
     #[error("{} is not an understudy recording: {why}", path.display())]
-    NotARecording { path: PathBuf, why: &'static str },
+    NotARecording {
+        /// The path asked for.
+        path: PathBuf,
+        /// Which of the two, and what a recording looks like.
+        why: &'static str,
+    },
     #[error(
         "{} is in use by another understudy process (recording or repairing); stop it first",
         path.display()
     )]
-    Locked { path: PathBuf },
+    /// Another process holds the recording's lock for a second or more
+    /// (a recorder or a repair is running).
+    Locked {
+        /// The recording directory.
+        path: PathBuf,
+    },
     /// A recorder was killed before it closed the recording: part of the
     /// data is only in the journal, which readers do not see.
     #[error(
@@ -54,11 +98,17 @@ pub enum StoreError {
         path.display(),
         path.display()
     )]
-    Unsealed { path: PathBuf, bytes: u64 },
+    Unsealed {
+        /// The recording directory.
+        path: PathBuf,
+        /// Size of the journal, in bytes.
+        bytes: u64,
+    },
     /// Appending data the recording holds already (its series, or earlier
     /// output of the same source) would mix two copies of it.
     #[error("{} already holds {}", path.display(), already(by, series, segments))]
     AlreadyRecorded {
+        /// The recording directory.
         path: PathBuf,
         /// The source appending, e.g. `plugin:flapping`.
         by: String,
@@ -70,7 +120,12 @@ pub enum StoreError {
     /// Replacing a source's earlier output would break data that is not
     /// that source's.
     #[error("{}: cannot replace the earlier output: {reason}", path.display())]
-    NotReplaceable { path: PathBuf, reason: String },
+    NotReplaceable {
+        /// The recording directory.
+        path: PathBuf,
+        /// What would break, naming the data that is not the source's.
+        reason: String,
+    },
 }
 
 fn already(source: &str, series: &[String], segments: &[u64]) -> String {
@@ -104,6 +159,7 @@ pub(crate) fn series_list(series: &[String]) -> String {
     }
 }
 
+/// The result of every fallible operation on a recording.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Attaches the operation and path to I/O errors: `.io("create", &path)?`.

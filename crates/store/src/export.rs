@@ -18,14 +18,20 @@ const CHUNK_SAMPLES: u64 = 8_000_000;
 /// The output formats of `understudy export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// OpenMetrics text, one family per metric, ending in `# EOF`; what
+    /// `promtool tsdb create-blocks-from openmetrics` reads.
     OpenMetrics,
+    /// CSV with a header row (`timestamp,metric,labels,value`), one sample
+    /// a row, times in RFC 3339 with milliseconds.
     Csv,
 }
 
 /// What an export wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExportStats {
+    /// Series written (those the selection accepted).
     pub series: u64,
+    /// Sample lines written.
     pub samples: u64,
     /// Prometheus staleness markers, which OpenMetrics and CSV cannot express.
     pub skipped_stale: u64,
@@ -136,8 +142,10 @@ fn write_series(
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// Reading the recording failed.
     #[error(transparent)]
     Store(#[from] crate::StoreError),
+    /// Writing to the output failed (a closed pipe, a full disk).
     #[error("failed to write the export: {0}")]
     Write(#[from] io::Error),
 }

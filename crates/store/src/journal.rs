@@ -20,6 +20,8 @@ use understudy_core::{Gap, Labels, ObjectRevision, Series, WatchEvent};
 use crate::error::{IoContext, Result, corrupt};
 use crate::fsutil::{sync_dir, tmp_path};
 
+/// The journal's file name in the recording directory; it exists while a
+/// segment is open, and after a crash until a repair.
 pub const JOURNAL_FILE: &str = "journal.wal";
 const MAGIC: &[u8; 8] = b"USJRNL01";
 const HEADER_LEN: usize = 24;

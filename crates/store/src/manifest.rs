@@ -15,20 +15,32 @@ use understudy_core::Gap;
 use crate::error::{IoContext, Result, StoreError, corrupt};
 use crate::fsutil::write_atomic;
 
+/// The manifest's file name, in the recording directory; its presence is
+/// what makes a directory a recording.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The format version this build writes.
 pub const FORMAT_MAJOR: u32 = 1;
+/// The minor version this build writes; any minor of [`FORMAT_MAJOR`] is
+/// read (newer minors only add fields).
 pub const FORMAT_MINOR: u32 = 0;
-pub const TOOL_NAME: &str = "understudy";
+/// The writer's name in [`Tool::name`].
+pub(crate) const TOOL_NAME: &str = "understudy";
+/// This build's version (the crate version), in [`Tool::version`] and
+/// [`Session::tool_version`].
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// `manifest.json`, field for field (docs/recording-format.md describes each
+/// for readers in other languages). Times are ms since the epoch, UTC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// `MAJOR.MINOR` of the recording format.
     pub format_version: String,
+    /// The program that created the recording.
     pub tool: Tool,
     /// Random UUID, fixed when the recording is created.
     pub id: String,
+    /// The name given at creation (`understudy record`'s `name`); not
+    /// necessarily unique, unlike `id`.
     pub name: String,
     /// Free-form labels, e.g. `scenario=conflict`.
     #[serde(default)]
@@ -48,6 +60,8 @@ pub struct Manifest {
     /// only gaps is listed with no files.
     #[serde(default)]
     pub segments: Vec<Segment>,
+    /// Times a source was not observing, so readers show "no data"
+    /// rather than a flat line; sealed with the segments that hold them.
     #[serde(default)]
     pub gaps: Vec<Gap>,
     /// Fields written by a newer minor version, kept on rewrite.
@@ -55,13 +69,17 @@ pub struct Manifest {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The program that wrote a recording: `{"name": "understudy", "version": "0.1.0"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tool {
+    /// `understudy` for recordings this crate creates.
     pub name: String,
+    /// Its version, [`TOOL_VERSION`] when created.
     pub version: String,
 }
 
 impl Tool {
+    /// This build.
     pub fn current() -> Tool {
         Tool {
             name: TOOL_NAME.into(),
@@ -70,35 +88,50 @@ impl Tool {
     }
 }
 
+/// One source's entry in [`Manifest::sources`]: who wrote data, configured how.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceInfo {
+    /// The source's name (`recorder`, a `[[source.*]]`'s `name`, or
+    /// `plugin:NAME` for appended plugin output).
     pub name: String,
+    /// Its effective configuration as JSON, secrets already redacted.
     pub config: serde_json::Value,
     /// Fields written by a newer minor version, kept on rewrite.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One run of the recorder into the directory (a restart adds one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    /// When the recorder started, ms since the epoch.
     pub start_ms: i64,
     /// Last moment known to be recorded: the close, or after a crash the last
     /// journal flush.
     pub end_ms: Option<i64>,
     /// False when the recorder was killed and the journal had to be recovered.
     pub clean: bool,
+    /// The recorder's version ([`TOOL_VERSION`]); may differ between
+    /// sessions of one recording.
     pub tool_version: String,
     /// Fields written by a newer minor version, kept on rewrite.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A sealed segment: the Parquet files of one stretch of the recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
+    /// Sequence number, from 1 in sealing order; names the files
+    /// (`samples/000001.parquet`). Where two segments hold the same
+    /// series at the same time, the higher wins.
     pub seq: u64,
-    /// Earliest and latest sample or object time in the segment.
+    /// Earliest sample or object time in the segment (ms); `None` for a
+    /// segment of gaps only.
     pub min_time_ms: Option<i64>,
+    /// Latest sample or object time in the segment (ms); `None` as above.
     pub max_time_ms: Option<i64>,
+    /// One file per table that has rows; empty for a segment of gaps only.
     pub files: Vec<SegmentFile>,
     /// The source whose derived data the segment holds (`plugin:flapping`),
     /// for segments added to a finished recording by
@@ -111,14 +144,20 @@ pub struct Segment {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One Parquet file of a segment, with what readers check it against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentFile {
     /// `samples`, `series` or `objects`.
     pub table: String,
     /// Relative to the recording directory, `/`-separated.
     pub path: String,
+    /// Row count; a file with another count is corrupt.
     pub rows: u64,
+    /// File size in bytes; [`Recording::open`](crate::Recording::open)
+    /// refuses a file of another size.
     pub bytes: u64,
+    /// Hex SHA-256 of the whole file, checked by
+    /// [`Recording::verify`](crate::Recording::verify).
     pub sha256: String,
     /// Fields written by a newer minor version, kept on rewrite.
     #[serde(flatten)]
@@ -126,6 +165,7 @@ pub struct SegmentFile {
 }
 
 impl SourceInfo {
+    /// An entry for source `name` with its (already redacted) `config`.
     pub fn new(name: impl Into<String>, config: serde_json::Value) -> SourceInfo {
         SourceInfo {
             name: name.into(),
@@ -136,6 +176,8 @@ impl SourceInfo {
 }
 
 impl Manifest {
+    /// The manifest of a new recording created at `now_ms`: a fresh `id`,
+    /// no sessions, segments or gaps yet.
     pub fn new(name: &str, labels: BTreeMap<String, String>, now_ms: i64) -> Manifest {
         Manifest {
             format_version: format!("{FORMAT_MAJOR}.{FORMAT_MINOR}"),
@@ -235,10 +277,14 @@ impl Manifest {
         Some((min, max))
     }
 
+    /// The sequence number the next sealed segment takes: one past the
+    /// highest listed, 1 for a new recording.
     pub fn next_seq(&self) -> u64 {
         self.segments.iter().map(|s| s.seq + 1).max().unwrap_or(1)
     }
 
+    /// Whether segment `seq` is listed: a journal of a listed number was
+    /// sealed already, and recovery deletes it rather than seal it twice.
     pub fn has_segment(&self, seq: u64) -> bool {
         self.segments.iter().any(|s| s.seq == seq)
     }

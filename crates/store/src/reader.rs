@@ -26,6 +26,7 @@ pub struct Recording {
 /// Data not yet sealed into Parquet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct JournalState {
+    /// Size of the journal file, in bytes (its 24-byte header included).
     pub bytes: u64,
     /// A recorder (or a repair) is running on the directory right now. When
     /// false, the recorder was killed: `understudy inspect --repair` recovers it.
@@ -62,17 +63,26 @@ pub fn check_sealed(dir: &Path) -> Result<Option<JournalState>> {
 /// A series and how much of it a recording holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesInfo {
+    /// The series.
     pub series: Arc<Series>,
+    /// Sample rows stored for it over all sealed segments (a time two
+    /// segments both hold counts twice).
     pub samples: u64,
+    /// Time of its first sample, ms since the epoch.
     pub min_time_ms: i64,
+    /// Time of its last sample, ms since the epoch.
     pub max_time_ms: i64,
 }
 
 /// The samples of one series, in time order, one per timestamp.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesSamples {
+    /// The series.
     pub series: Arc<Series>,
+    /// Sample times, ms since the epoch, ascending, no duplicates (where
+    /// segments overlap, the later segment's sample wins).
     pub timestamps: Vec<i64>,
+    /// One value per timestamp; staleness markers included, bit for bit.
     pub values: Vec<f64>,
 }
 
@@ -103,14 +113,18 @@ impl Recording {
         })
     }
 
+    /// The recording directory, as given to [`Recording::open`].
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The manifest as read at open; segments sealed since are not seen.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
+    /// The journal found at open: data not sealed yet, which this reader
+    /// does not see; `None` when everything is sealed.
     pub fn journal(&self) -> Option<JournalState> {
         self.journal
     }

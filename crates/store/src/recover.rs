@@ -17,9 +17,13 @@ pub struct RecoveryReport {
     pub seq: u64,
     /// The segment had been sealed already; the journal was only left over.
     pub already_sealed: bool,
+    /// Series the journal defines (those first seen in its segment).
     pub series: u64,
+    /// Samples kept.
     pub samples: u64,
+    /// Object revisions and relist markers kept.
     pub objects: u64,
+    /// Gaps kept.
     pub gaps: u64,
     /// Bytes of a torn last record that could not be kept.
     pub dropped_bytes: u64,

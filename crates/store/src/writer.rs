@@ -14,6 +14,9 @@ use crate::recover::{RecoveryReport, recover_locked};
 use crate::segment::{SegmentBuffer, SeriesRefs};
 use crate::tables::SeriesIndex;
 
+/// The lock file in the recording directory: a writer or repair holds an
+/// exclusive lock on it, readers probe it to tell a running recorder from a
+/// killed one.
 pub const LOCK_FILE: &str = "recording.lock";
 
 /// What the recorder says about a recording when it opens it.
@@ -51,11 +54,20 @@ impl Default for WriterOptions {
 /// Counters of what the writer made durable, for the recorder's health series.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriterStats {
+    /// Samples appended since the writer opened (durable from the next
+    /// flush on).
     pub samples_written: u64,
+    /// Object revisions and relist markers appended since the writer opened.
     pub objects_written: u64,
+    /// Bytes written to journals since the writer opened, the current
+    /// journal included.
     pub journal_bytes: u64,
+    /// Segments sealed with at least one file since the writer opened.
     pub segments_sealed: u64,
+    /// Bytes of the Parquet files sealed since the writer opened.
     pub segment_bytes: u64,
+    /// Time (ms since the epoch) of the last successful flush; `None`
+    /// before the first.
     pub last_flush_ms: Option<i64>,
 }
 
@@ -272,14 +284,17 @@ impl RecordingWriter {
         Ok((manifest, report, refs, seq, journal))
     }
 
+    /// The recording directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The manifest as last stored (updated at each seal).
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
+    /// The counters now; cheap, no I/O.
     pub fn stats(&self) -> WriterStats {
         WriterStats {
             journal_bytes: self.journal_base + self.journal.written(),
