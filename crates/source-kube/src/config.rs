@@ -20,6 +20,14 @@ pub const DEFAULT_KINDS: [&str; 7] = [
     "keda.sh/v1alpha1/ScaledObject",
 ];
 
+/// One `[[source.kubernetes]]` section. Every key is optional; an empty
+/// section records [`DEFAULT_KINDS`] in every namespace of the current
+/// kubeconfig context:
+///
+/// ```toml
+/// [[source.kubernetes]]
+/// namespaces = ["meme-generator"]
+/// ```
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KubeConfig {
@@ -30,42 +38,52 @@ pub struct KubeConfig {
     /// The kubeconfig context; default: its current-context.
     #[serde(default)]
     pub context: Option<String>,
-    /// Namespaces to record; empty = all namespaces (needs a ClusterRole).
+    /// Namespaces to record, e.g. `["meme-generator"]`; default empty,
+    /// which records all namespaces (and needs a ClusterRole).
     #[serde(default)]
     pub namespaces: Vec<String>,
     /// Kinds to record: `Pod`, `apps/v1/Deployment`,
-    /// `keda.sh/v1alpha1/ScaledObject`.
+    /// `keda.sh/v1alpha1/ScaledObject`; default [`DEFAULT_KINDS`]. Secrets
+    /// are refused.
     #[serde(default = "default_kinds")]
     pub kinds: Vec<String>,
-    /// A label selector per kind (`{ Pod = "app=meme-backend" }`).
+    /// A label selector per kind (`{ Pod = "app=meme-backend" }`); default
+    /// none.
     #[serde(default)]
     pub label_selectors: BTreeMap<String, String>,
     /// Raw GET paths recorded every `poll_interval`, answered as recorded
-    /// by `kubectl get --raw` on a replay.
+    /// by `kubectl get --raw` on a replay, e.g.
+    /// `["/apis/metrics.k8s.io/v1beta1/namespaces/meme-generator/pods"]`;
+    /// default none.
     #[serde(default)]
     pub poll_paths: Vec<String>,
     /// Also poll the custom and external metrics API paths the recorded HPAs
-    /// read (Pods, Object and External metrics).
+    /// read (Pods, Object and External metrics); default `true`.
     #[serde(default = "yes")]
     pub poll_hpa_metrics: bool,
+    /// How often `poll_paths` and the HPAs' metrics paths are asked;
+    /// default `"15s"`.
     #[serde(default = "default_poll_interval", with = "understudy_core::duration")]
     pub poll_interval: Duration,
-    /// Record kube-state-metrics-named series derived from the objects.
+    /// Record kube-state-metrics-named series derived from the objects;
+    /// default `true`.
     #[serde(default = "yes")]
     pub derive_series: bool,
-    /// How often derived series are sampled (besides on every change).
+    /// How often derived series are sampled (besides on every change);
+    /// default `"15s"`.
     #[serde(
         default = "default_series_interval",
         with = "understudy_core::duration"
     )]
     pub series_interval: Duration,
-    /// How often kinds not served (a CRD not installed yet) are looked up again.
+    /// How often kinds not served (a CRD not installed yet) are looked up
+    /// again; default `"60s"`.
     #[serde(
         default = "default_discovery_interval",
         with = "understudy_core::duration"
     )]
     pub discovery_interval: Duration,
-    /// Time budget of one request (list, discovery, poll).
+    /// Time budget of one request (list, discovery, poll); default `"10s"`.
     #[serde(default = "default_timeout", with = "understudy_core::duration")]
     pub timeout: Duration,
 }

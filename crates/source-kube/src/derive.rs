@@ -14,6 +14,8 @@ use crate::state::Change;
 /// The kube-state-metrics pod phases, one series each (value 0 or 1).
 const PHASES: [&str; 5] = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
 
+/// The counter of SuccessfulRescale Events per HPA (`namespace`,
+/// `horizontalpodautoscaler`), which never decreases.
 pub const RESCALES: &str = "understudy_hpa_rescale_events_total";
 
 type ObjectKey = (&'static str, String, String);

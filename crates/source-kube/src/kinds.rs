@@ -50,12 +50,18 @@ const BUILT_IN_GROUPS: [&str; 19] = [
 /// One kind to record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KindSpec {
+    /// The API group, empty for the core group (`v1`).
     pub group: String,
+    /// The API version within the group: `v1`, `v2`, `v1alpha1`.
     pub version: String,
+    /// The Kind, upper camel case: `Pod`, `ScaledObject`.
     pub kind: String,
 }
 
 impl KindSpec {
+    /// Reads an entry of `kinds`: `Kind` for the well-known kinds,
+    /// `v1/Kind`, or `group/version/Kind`. The error says how to write it;
+    /// Secrets are refused.
     pub fn parse(s: &str) -> Result<KindSpec, String> {
         let parts: Vec<&str> = s.split('/').collect();
         if matches!(parts.as_slice(), ["Secret"] | ["v1", "Secret"]) {
@@ -115,6 +121,7 @@ impl KindSpec {
         !BUILT_IN_GROUPS.contains(&self.group.as_str())
     }
 
+    /// The same kind as kube-rs names it.
     pub fn gvk(&self) -> GroupVersionKind {
         GroupVersionKind::gvk(&self.group, &self.version, &self.kind)
     }

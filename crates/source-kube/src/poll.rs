@@ -13,6 +13,8 @@ use understudy_core::label_selector_string;
 /// and query as asked, `object` the body as answered (a `Status` for an
 /// error).
 pub const RAW_KIND: &str = "APIResponse";
+/// The `apiVersion` polled answers are recorded under, beside [`RAW_KIND`];
+/// no Kubernetes server serves it.
 pub const RAW_API_VERSION: &str = "understudy.dev/v1";
 
 /// The metrics API paths an HPA's controller reads.

@@ -26,7 +26,9 @@ struct Known {
 /// One watched kind in one namespace (or all namespaces).
 #[derive(Debug)]
 pub struct Scope {
+    /// The kind's `v1` or `group/version`.
     pub api_version: String,
+    /// The watched Kind.
     pub kind: String,
     /// `None`: all namespaces (or a cluster-scoped kind).
     pub namespace: Option<String>,
@@ -40,11 +42,15 @@ pub struct Scope {
 /// A revision, and the object as JSON for whoever derives series from it.
 #[derive(Debug)]
 pub struct Change {
+    /// The row to record.
     pub revision: ObjectRevision,
+    /// The object the revision holds, parsed (the last known one for a
+    /// `DELETED` found by a relist).
     pub object: Arc<Value>,
 }
 
 impl Scope {
+    /// A scope that knows no objects yet; its first list records them all.
     pub fn new(api_version: &str, kind: &str, namespace: Option<&str>) -> Scope {
         Scope {
             api_version: api_version.to_owned(),
@@ -59,10 +65,6 @@ impl Scope {
     /// How many objects the scope holds.
     pub fn len(&self) -> usize {
         self.known.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.known.is_empty()
     }
 
     /// The objects as last recorded.
