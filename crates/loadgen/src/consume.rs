@@ -1,6 +1,7 @@
 //! A stand-in for the backend: clients pull one message at a time from a
 //! durable pull consumer, "work" on it for a fixed time, then ack it — what
-//! one replica of the talk's Deployment does, without a cluster.
+//! one replica of the backend Deployment does (deploy/scenarios), without
+//! a cluster.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,7 +24,9 @@ use understudy_nats::NatsConnect;
 /// What `run_consume` does.
 #[derive(Debug, Clone)]
 pub struct ConsumeOptions {
+    /// The server(s) and how to log in.
     pub connect: NatsConnect,
+    /// The stream the consumer reads; it must exist.
     pub stream: String,
     /// The durable pull consumer; created (explicit ack) when missing.
     pub consumer: String,
@@ -80,6 +83,7 @@ pub struct ConsumerState {
     pub num_ack_pending: u64,
     /// Every stream sequence up to this one is acked.
     pub ack_floor_stream_seq: u64,
+    /// The last stream sequence delivered to the consumer.
     pub delivered_stream_seq: u64,
 }
 
@@ -88,13 +92,19 @@ pub struct ConsumerState {
 pub struct ConsumeSummary {
     /// Always `"consume"`.
     pub mode: &'static str,
+    /// The server(s), passwords redacted.
     pub server: String,
+    /// `--stream`.
     pub stream: String,
+    /// `--consumer`.
     pub consumer: String,
     /// Whether this run created the consumer.
     pub created: bool,
+    /// Workers that ran: `--clients`, at most `--messages`.
     pub clients: usize,
+    /// Connections the workers shared.
     pub connections: usize,
+    /// The time each message was worked, in milliseconds.
     pub work_ms: f64,
     /// Worked and acked (the server confirmed each ack).
     pub consumed: u64,
@@ -102,11 +112,15 @@ pub struct ConsumeSummary {
     pub redelivered: u64,
     /// Pulls and acks that failed.
     pub failed: u64,
+    /// Why the run ended.
     pub stopped_by: StopReason,
+    /// How long the workers ran, in seconds.
     pub elapsed_s: f64,
+    /// `consumed / elapsed_s`; 0 for a run that took no time.
     pub msgs_per_s: f64,
     /// `null` if the consumer info could not be read at the end.
     pub consumer_after: Option<ConsumerState>,
+    /// Failures by kind, most frequent first.
     pub errors: Vec<ErrorGroup>,
 }
 

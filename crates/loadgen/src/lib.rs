@@ -1,8 +1,7 @@
 //! JetStream load generator: publishers with acks, and a stand-in consumer.
 //!
-//! The talk's `nats-queue-load.sh` as a library: fill the queue the
-//! autoscalers watch, at a known rate, and drain it without a cluster when
-//! rehearsing. `understudy loadgen` is its command line.
+//! Fill the queue the autoscalers watch, at a known rate, and drain it
+//! without a cluster when rehearsing. `understudy loadgen` is its command line.
 //!
 //! # Brief overview
 //!

@@ -24,9 +24,12 @@ use understudy_nats::NatsConnect;
 /// What `run_publish` does.
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
+    /// The server(s) and how to log in.
     pub connect: NatsConnect,
     /// The stream the subject must go to (checked before publishing).
     pub stream: String,
+    /// The subject published to; a run refuses one `stream` does not
+    /// capture, naming the stream that does.
     pub subject: String,
     /// Messages in all, split evenly across the clients.
     pub messages: u64,
@@ -37,6 +40,7 @@ pub struct PublishOptions {
     pub connections: Option<usize>,
     /// Messages a second over all clients; `None`: as fast as acks come.
     pub rate: Option<f64>,
+    /// The body of every message.
     pub payload: Payload,
     /// How long a PubAck may take before the message counts as failed.
     pub ack_timeout: Duration,
@@ -105,10 +109,15 @@ impl Payload {
 pub struct PublishSummary {
     /// Always `"publish"`.
     pub mode: &'static str,
+    /// The server(s), passwords redacted.
     pub server: String,
+    /// `--stream`.
     pub stream: String,
+    /// `--subject`.
     pub subject: String,
+    /// Publishers that ran: `--clients`, at most `--messages`.
     pub clients: usize,
+    /// Connections the publishers shared.
     pub connections: usize,
     /// `--rate`, when paced.
     pub rate_limit: Option<f64>,
@@ -122,6 +131,7 @@ pub struct PublishSummary {
     pub failed: u64,
     /// Not tried because the run was interrupted.
     pub unsent: u64,
+    /// Whether the caller's shutdown (Ctrl-C) ended the run early.
     pub interrupted: bool,
     /// From the first publish to the last ack.
     pub elapsed_s: f64,

@@ -16,6 +16,7 @@ pub struct Progress {
     pub failed: u64,
     /// What the run aims at, when it has a count.
     pub total: Option<u64>,
+    /// Since the first client started.
     pub elapsed: Duration,
 }
 
@@ -23,9 +24,13 @@ pub struct Progress {
 /// milliseconds (nearest rank over every acked message).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Latency {
+    /// The median, ms.
     pub p50: f64,
+    /// The 90th percentile, ms.
     pub p90: f64,
+    /// The 99th percentile, ms.
     pub p99: f64,
+    /// The slowest ack, ms.
     pub max: f64,
 }
 
@@ -54,6 +59,7 @@ impl Latency {
 pub struct ErrorGroup {
     /// A stable name: `timed_out`, `no_stream`, `broken_pipe`, …
     pub kind: String,
+    /// Failures of this kind in the whole run.
     pub count: u64,
     /// Up to three messages, as they first came.
     pub first: Vec<String>,
