@@ -19,14 +19,19 @@ use crate::units::parse_quantity;
 /// One autoscaler acting on the backend.
 #[derive(Debug, Clone)]
 pub enum Autoscaler {
+    /// A `HorizontalPodAutoscaler` manifest, synced as upstream's controller.
     Hpa(HpaObject),
+    /// A KEDA `ScaledObject`: polled by the simulated KEDA operator, which
+    /// also makes and owns an HPA of its own.
     Keda(ScaledObject),
 }
 
 /// A HorizontalPodAutoscaler as written by the user.
 #[derive(Debug, Clone)]
 pub struct HpaObject {
+    /// `metadata.name`.
     pub name: String,
+    /// The spec, checked and with upstream's defaults filled in.
     pub spec: HpaSpec,
     /// The manifest as given, the base of the recorded object.
     pub manifest: Value,
@@ -35,36 +40,64 @@ pub struct HpaObject {
 /// A KEDA ScaledObject, and the HPA KEDA makes from it.
 #[derive(Debug, Clone)]
 pub struct ScaledObject {
+    /// `metadata.name`; KEDA's HPA is `keda-hpa-<name>`.
     pub name: String,
+    /// `minReplicaCount` (KEDA's default 0): with 0, KEDA scales the
+    /// Deployment to zero when no trigger is active.
     pub min_replica_count: i32,
+    /// `maxReplicaCount` (default 100), the HPA's `maxReplicas`.
     pub max_replica_count: i32,
+    /// `pollingInterval` in seconds (default 30): how often KEDA checks the
+    /// triggers for activation.
     pub polling_interval_s: u32,
+    /// `cooldownPeriod` in seconds (default 300): how long after the last
+    /// active trigger KEDA waits before scaling to zero.
     pub cooldown_period_s: u32,
+    /// `fallback`: replicas to hold while the triggers' metrics fail.
     pub fallback: Option<Fallback>,
+    /// `triggers`, at least one; each becomes an External metric of the HPA.
     pub triggers: Vec<Trigger>,
+    /// `advanced.horizontalPodAutoscalerConfig.behavior`, defaults filled in.
     pub behavior: Behavior,
+    /// The manifest as given, the base of the recorded object.
     pub manifest: Value,
 }
 
+/// `spec.fallback` of a ScaledObject.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fallback {
+    /// `failureThreshold`: consecutive failed metric reads before the
+    /// fallback applies; more than 0.
     pub failure_threshold: u32,
+    /// `replicas`: what the HPA is given to hold meanwhile; not negative.
     pub replicas: i32,
 }
 
+/// One `spec.triggers` entry of a ScaledObject; only these two types are
+/// simulated.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
     /// `nats-jetstream`: the consumer's lag against `lagThreshold` per pod.
     NatsJetStream {
+        /// `metadata.stream`: must be the scenario's `queue.stream`.
         stream: String,
+        /// `metadata.consumer`: must be the scenario's `queue.consumer`.
         consumer: String,
+        /// `metadata.lagThreshold` (default 10): target lag per replica.
         lag_threshold: f64,
+        /// `metadata.activationLagThreshold` (default 0): the lag above
+        /// which the trigger is active (scales from zero).
         activation_lag_threshold: f64,
     },
     /// `prometheus`: a query's value against `threshold` per pod.
     Prometheus {
+        /// `metadata.query`: `memegenerator_pod_productivity` or
+        /// `memegenerator_pod_cpu_rate`, the two the simulator computes.
         query: String,
+        /// `metadata.threshold`: target value per replica; required.
         threshold: f64,
+        /// `metadata.activationThreshold` (default 0): the value above which
+        /// the trigger is active.
         activation_threshold: f64,
     },
 }

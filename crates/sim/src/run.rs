@@ -20,6 +20,8 @@ use crate::world::World;
 /// What `simulate` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Seeds every random draw (arrivals, costs, jitter); same scenario and
+    /// seed, same recording bytes.
     pub seed: u64,
     /// Overrides the scenario's duration.
     pub duration_ms: Option<i64>,
@@ -31,16 +33,26 @@ pub struct Options {
 /// What a run did, for the summary line and for tests.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Summary {
+    /// Simulated time covered, in ms from the scenario's start.
     pub simulated_ms: i64,
+    /// Messages the load published to the stream.
     pub published: u64,
+    /// Messages the backend acknowledged.
     pub acked: u64,
+    /// Messages delivered again after their ack wait ran out.
     pub redeliveries: u64,
+    /// Most messages pending (published, not yet delivered) at any tick.
     pub peak_pending: u64,
+    /// HPA syncs that changed the Deployment's replicas (KEDA's own
+    /// activation to and from zero not counted).
     pub rescales: u64,
     /// Times the Deployment's replica count changed direction.
     pub replica_reversals: u64,
+    /// Pods the ReplicaSet created, the initial ones included.
     pub pods_created: u64,
+    /// Sample rows in the recording.
     pub samples: u64,
+    /// Object rows (revisions, Events, relist markers) in the recording.
     pub objects: u64,
     /// Stopped before the end (Ctrl-C); `simulated_ms` is how far it got.
     pub interrupted: bool,

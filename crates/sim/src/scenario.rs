@@ -12,13 +12,23 @@ use crate::units::{duration, quantity};
 /// Why a scenario was refused; the message names the file and the field.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file could not be read (missing, unreadable).
     #[error("failed to read scenario {path}: {source}")]
     Read {
+        /// The path as given.
         path: String,
+        /// What the operating system said.
         source: std::io::Error,
     },
+    /// The YAML does not parse into a scenario, or its values or manifests
+    /// are wrong.
     #[error("invalid scenario {path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The path as given (`deploy/scenarios/NAME.yaml` for a bundled one).
+        path: String,
+        /// Every problem, one a line, each naming its field.
+        message: String,
+    },
 }
 
 /// A whole scenario file.
@@ -27,6 +37,7 @@ pub enum ScenarioError {
 pub struct ScenarioFile {
     /// Short name, stored in the recording (`scenario=<name>`).
     pub name: String,
+    /// One or two sentences on what the scenario shows; optional.
     #[serde(default)]
     pub description: String,
     /// When the simulated run starts (RFC 3339), so recordings look like the
@@ -37,10 +48,14 @@ pub struct ScenarioFile {
     pub duration: Duration,
     /// Namespace of every simulated object.
     pub namespace: String,
+    /// The JetStream stream and consumer the load goes through.
     pub queue: Queue,
     /// Bursts of messages sent to the queue.
     pub load: Vec<LoadStep>,
+    /// The Deployment that consumes the queue: its pods and their costs.
     pub backend: Backend,
+    /// Scrape, metrics-API and controller intervals; when left out, 15 s
+    /// scrapes and HPA syncs, a 30 s adapter relist, 1 s queue samples.
     #[serde(default)]
     pub pipelines: Pipelines,
     /// Faults to inject, e.g. the NATS monitoring endpoint going away.
@@ -186,9 +201,11 @@ pub enum Fault {
 /// A checked scenario, ready to simulate.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The file as read.
     pub file: ScenarioFile,
     /// `start` in milliseconds since the epoch.
     pub start_ms: i64,
+    /// The `manifests`, parsed and checked, in file order.
     pub autoscalers: Vec<Autoscaler>,
 }
 
@@ -219,6 +236,8 @@ impl Scenario {
         Scenario::parse(&text, name_or_path)
     }
 
+    /// A scenario from YAML `text`; `path` only names it in errors. Once
+    /// the YAML parses, every bad value and manifest is reported at once.
     pub fn parse(text: &str, path: &str) -> Result<Scenario, ScenarioError> {
         let invalid = |message: String| ScenarioError::Invalid {
             path: path.into(),

@@ -2,8 +2,9 @@
 //! upstream implements it: per-metric replica calculation, tolerance, max over
 //! metrics, min/max, stabilization windows and behavior policies.
 //!
-//! THE PUBLIC API BELOW IS FIXED (the simulator is written against it).
-//! Implementation goes in submodules; add fields only where marked.
+//! The types here are the controller's inputs and outputs, in upstream's
+//! units; the simulator builds them from the scenario's manifests and its
+//! pods. The implementation lives in the submodules.
 //!
 //! Map of the implementation onto upstream
 //! (`kubernetes/kubernetes` `pkg/controller/podautoscaler`):
@@ -32,39 +33,60 @@ mod tests;
 /// The spec of one HPA (what `kubectl get hpa -o yaml` shows under `spec`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HpaSpec {
+    /// `minReplicas`: never scale below (upstream defaults it to 1).
     pub min_replicas: i32,
+    /// `maxReplicas`: never scale above; at least `min_replicas`.
     pub max_replicas: i32,
+    /// `metrics`: each gives a replica count, and the largest wins.
     pub metrics: Vec<MetricSpec>,
+    /// `behavior`, with upstream's defaults filled in where the manifest
+    /// leaves it out ([`Behavior::default_k8s`]).
     pub behavior: Behavior,
 }
 
+/// One entry of `spec.metrics`: what to measure and the value to hold it at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricSpec {
+    /// Where the metric comes from (`type` and its block).
     pub source: MetricSource,
+    /// The target (`target.type` and its value).
     pub target: MetricTarget,
 }
 
+/// The kind of metric an entry of `spec.metrics` reads.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricSource {
     /// `type: Resource`, e.g. `cpu`.
-    Resource { name: String },
+    Resource {
+        /// The resource name (`cpu`, `memory`).
+        name: String,
+    },
     /// `type: Pods`, e.g. `memegenerator_pod_cpu_rate`.
-    Pods { metric: String },
+    Pods {
+        /// The custom metric's name, as the metrics API serves it.
+        metric: String,
+    },
     /// `type: External`, e.g. `s0-nats-jetstream-MEMES`, with the metric's
     /// label selector (KEDA sets `scaledobject.keda.sh/name: <name>`).
     /// An empty selector stands for no selector (upstream prints it `nil`).
     External {
+        /// The external metric's name.
         metric: String,
+        /// `metric.selector.matchLabels`, as (key, value) pairs.
         selector: Vec<(String, String)>,
     },
     /// `type: Object`: a metric describing one object (kind/name).
     Object {
+        /// The metric's name.
         metric: String,
+        /// `describedObject.kind` (`Service`, `Ingress`).
         kind: String,
+        /// `describedObject.name`.
         name: String,
     },
 }
 
+/// `target` of a metric: the value the controller scales to hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MetricTarget {
     /// Percent of the pods' requests (Resource only).
@@ -75,36 +97,56 @@ pub enum MetricTarget {
     Value(f64),
 }
 
+/// `spec.behavior`: how fast the controller may scale each way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Behavior {
+    /// `scaleUp`: rules when the recommendation is above current replicas.
     pub scale_up: ScalingRules,
+    /// `scaleDown`: rules when it is below.
     pub scale_down: ScalingRules,
 }
 
+/// `scaleUp` or `scaleDown` of a [`Behavior`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScalingRules {
+    /// `stabilizationWindowSeconds`: the controller acts on the most
+    /// conservative recommendation of this many past seconds (0 to 3600).
     pub stabilization_window_s: i32,
+    /// `selectPolicy`: which of the policies' limits applies.
     pub select_policy: SelectPolicy,
+    /// `policies`: limits on the change per period.
     pub policies: Vec<ScalingPolicy>,
 }
 
+/// `selectPolicy`: how several [`ScalingPolicy`] limits combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SelectPolicy {
+    /// The policy allowing the largest change (upstream's default).
     Max,
+    /// The policy allowing the smallest change.
     Min,
+    /// No scaling in this direction at all.
     Disabled,
 }
 
+/// One entry of `policies`: at most `value` pods or percent per `period_s`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScalingPolicy {
+    /// `type`: whether `value` counts pods or percent.
     pub kind: PolicyKind,
+    /// `value`: the most pods, or percent of the replicas at the start of
+    /// the period, that may be added or removed; positive.
     pub value: i32,
+    /// `periodSeconds`: the window the limit applies over (1 to 1800).
     pub period_s: i32,
 }
 
+/// `type` of a [`ScalingPolicy`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyKind {
+    /// `Pods`: `value` is a number of pods.
     Pods,
+    /// `Percent`: `value` is a percentage of the current replicas.
     Percent,
 }
 
@@ -149,6 +191,7 @@ impl Behavior {
 /// One pod as the controller sees it at a sync.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodSample {
+    /// `metadata.name`; upstream sorts and reports pods by it.
     pub name: String,
     /// Phase Running and not being deleted.
     pub running: bool,
@@ -176,9 +219,14 @@ pub enum MetricInput {
 /// One status condition (`AbleToScale`, `ScalingActive`, `ScalingLimited`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
+    /// `type`: `AbleToScale`, `ScalingActive` or `ScalingLimited`.
     pub kind: String,
+    /// `status`: `True` or `False` (upstream never sets `Unknown` here).
     pub status: bool,
+    /// `reason`, CamelCase as upstream (`ScaleDownStabilized`,
+    /// `TooManyReplicas`).
     pub reason: String,
+    /// `message`, worded as upstream's.
     pub message: String,
 }
 
@@ -188,11 +236,15 @@ pub struct SyncOutcome {
     /// What the controller writes to the scale subresource (equal to the
     /// current replicas when it does not rescale).
     pub desired_replicas: i32,
+    /// Whether `desired_replicas` differs from the current replicas, so a
+    /// scale was written and a `SuccessfulRescale` event emitted.
     pub rescaled: bool,
     /// Per metric, the current value as `status.currentMetrics` reports it:
     /// (average utilization percent for Utilization targets, average value
     /// for AverageValue targets, value for Value targets); None when missing.
     pub current_metrics: Vec<Option<f64>>,
+    /// `status.conditions` after this sync, in the order first set (as
+    /// upstream's `setConditionInList` keeps them).
     pub conditions: Vec<Condition>,
     /// The message of the `SuccessfulRescale` event, when rescaled:
     /// "New size: 4; reason: external metric s0-nats-jetstream-MEMES(&LabelSelector{...}) above target".
@@ -207,8 +259,8 @@ pub struct SyncOutcome {
 /// status conditions, which persist across syncs as upstream's do.
 #[derive(Debug, Clone)]
 pub struct Controller {
+    /// The HPA's spec, as its manifest gives it.
     pub spec: HpaSpec,
-    // implementation state: add fields here
     /// Unstabilized recommendations (`HorizontalController.recommendations`).
     recommendations: stabilization::Recommendations,
     /// This HPA's own rescales (`scaleUpEvents` / `scaleDownEvents`).
@@ -218,6 +270,8 @@ pub struct Controller {
 }
 
 impl Controller {
+    /// A controller that has not synced yet: no recommendations, no
+    /// scale events, no conditions.
     pub fn new(spec: HpaSpec) -> Controller {
         Controller {
             spec,
