@@ -52,6 +52,7 @@ pub fn require_chromium() -> PathBuf {
 pub struct Options {
     /// The window, in CSS pixels; the screenshot has this size.
     pub width: u32,
+    /// The window's height, in CSS pixels.
     pub height: u32,
     /// Virtual time the page gets before it is dumped: its timers and
     /// animation frames run in it.
@@ -94,9 +95,11 @@ pub struct ConsoleMessage {
     /// The log severity Chromium gave it: `INFO` for every web page's
     /// message (see the module docs).
     pub level: String,
+    /// The logged text, as the page's `console.*` call formatted it.
     pub message: String,
     /// The script's URL.
     pub source: String,
+    /// Line in `source`, from 1.
     pub line: u32,
 }
 
@@ -342,6 +345,7 @@ fn message_end(text: &str) -> Option<(String, String, u32)> {
 /// One start tag of the dumped DOM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
+    /// The tag name, lowercase as Chromium serializes it.
     pub tag: String,
     /// Attributes with entities decoded, in document order.
     pub attrs: Vec<(String, String)>,
@@ -351,6 +355,7 @@ pub struct Element {
 }
 
 impl Element {
+    /// The value of attribute `name`, decoded; `None` when absent.
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
@@ -513,7 +518,9 @@ fn decode_entities(s: &str) -> String {
 /// Colours of a PNG, to tell a drawn page from a blank one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PngStats {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
     /// Distinct RGB colours (alpha ignored).
     pub colours: usize,

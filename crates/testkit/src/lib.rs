@@ -55,6 +55,7 @@ pub fn get(port: u16, path: &str) -> Option<String> {
 pub struct Collect(pub Arc<Mutex<Vec<TimelineBatch>>>);
 
 impl Collect {
+    /// Every sample received so far, batches in arrival order.
     pub fn samples(&self) -> Vec<Sample> {
         self.0
             .lock()
@@ -64,6 +65,7 @@ impl Collect {
             .collect()
     }
 
+    /// Every object revision and relist marker received so far, in order.
     pub fn objects(&self) -> Vec<ObjectRevision> {
         self.0
             .lock()

@@ -9,6 +9,7 @@ use crate::{free_port, get};
 /// A NATS server with JetStream, its store in a directory of the test's.
 #[derive(Debug)]
 pub struct NatsServer {
+    /// The client port on 127.0.0.1, chosen at start.
     pub port: u16,
     /// `nats://127.0.0.1:<port>`.
     pub url: String,

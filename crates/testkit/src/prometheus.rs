@@ -60,10 +60,13 @@ pub fn backfill(openmetrics: &Path, blocks: &Path) {
 /// a value of its own.
 #[derive(Debug)]
 pub struct Exporter {
+    /// The port on 127.0.0.1 serving `/metrics`.
     pub port: u16,
     _task: tokio::task::JoinHandle<()>,
 }
 
+/// Starts the [`Exporter`] on a free loopback port, as a task of the
+/// current Tokio runtime: it serves until that runtime shuts down.
 pub async fn exporter() -> Exporter {
     let started = Instant::now();
     let app = axum::Router::new().route(
@@ -151,7 +154,9 @@ pub fn secured_prometheus(
 /// A Prometheus process, killed on drop.
 #[derive(Debug)]
 pub struct Prometheus {
+    /// Its HTTP port on 127.0.0.1.
     pub port: u16,
+    /// `http://127.0.0.1:<port>`, or `https://` for [`secured_prometheus`].
     pub url: String,
     /// Its TSDB directory.
     data: PathBuf,

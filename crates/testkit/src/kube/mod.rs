@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-pub use resources::{RESOURCES, Resource};
+use resources::RESOURCES;
 
 /// How many watch events are kept for replay (older start points get 410).
 pub const DEFAULT_HISTORY: usize = 1000;
@@ -115,6 +115,7 @@ impl FixtureApi {
         format!("http://127.0.0.1:{}", self.shared.port)
     }
 
+    /// The loopback port it listens on.
     pub fn port(&self) -> u16 {
         self.shared.port
     }
@@ -124,6 +125,8 @@ impl FixtureApi {
         self.shared.inner.lock().expect("lock").rv
     }
 
+    /// How often watches that asked for bookmarks get one; takes effect
+    /// for watches started afterwards.
     pub fn set_bookmark_interval(&self, every: Duration) {
         *self.shared.bookmark_interval.lock().expect("lock") = every;
     }
