@@ -19,13 +19,11 @@ mod servers;
 mod wire;
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::write;
 use corpus::{Case, Target, corpus, excerpt};
-use servers::{Logged, Process, Recorder, Replay, tail};
-use understudy_testkit::free_port;
-use wire::{get, send};
+use servers::{Process, Recorder, Replay, tail};
+use wire::send;
 
 #[test]
 fn every_corpus_file_names_a_server_a_request_and_an_expectation() {
@@ -65,21 +63,9 @@ fn the_recorder_survives_every_hostile_request() {
 #[ignore = "a report for whoever writes corpus files, not a check"]
 fn what_prometheus_answers() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = write(&dir.path().join("prometheus.yml"), "scrape_configs: []\n");
-    let addr = format!("127.0.0.1:{}", free_port());
-    let mut cmd = std::process::Command::new(common::require("prometheus"));
-    cmd.arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("tsdb").display()
-        ))
-        .arg(format!("--web.listen-address={addr}"));
-    let _prometheus = Logged::spawn(cmd, tempfile::tempdir().expect("tempdir"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(get(&addr, "/-/ready"), Ok((200, _))) {
-        assert!(Instant::now() < deadline, "Prometheus never got ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // Its own metrics give it a TSDB with data, as a user's would have.
+    let prometheus = understudy_testkit::prometheus::Prometheus::scraping_itself(dir.path(), "");
+    let addr = prometheus.addr();
     for case in corpus()
         .iter()
         .filter(|c| c.target == Target::Prometheus && !c.name.starts_with("control-"))
