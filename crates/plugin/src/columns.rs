@@ -12,25 +12,35 @@ pub type Labels = Vec<(String, String)>;
 /// (ascending within a series).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SeriesColumns {
+    /// Each series' labels, the metric name as `__name__` if it has one.
     pub labels: Vec<Labels>,
+    /// Each series' number of points.
     pub lengths: Vec<u32>,
+    /// Every point's time, ms since the epoch, series after series.
     pub timestamps: Vec<i64>,
+    /// Every point's value, in the order of `timestamps`.
     pub values: Vec<f64>,
 }
 
 /// One series of [`SeriesColumns`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SeriesRef<'a> {
+    /// The series' labels.
     pub labels: &'a Labels,
+    /// Its points' times, ms since the epoch, ascending.
     pub timestamps: &'a [i64],
+    /// Its points' values, as many as `timestamps`.
     pub values: &'a [f64],
 }
 
 /// A series with its own vectors: handy to build [`SeriesColumns`] from.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SeriesData {
+    /// The series' labels.
     pub labels: Labels,
+    /// Its points' times, ms since the epoch, ascending.
     pub timestamps: Vec<i64>,
+    /// Its points' values; extra ones beyond `timestamps` are dropped.
     pub values: Vec<f64>,
 }
 
@@ -51,6 +61,7 @@ impl SeriesColumns {
         self.labels.len()
     }
 
+    /// Whether there is no series.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -129,36 +140,50 @@ fn slices<'a>(
 /// The validated series of one output metric, as the plugin returned them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputColumns {
+    /// The metric, as [`crate::OutputSpec::name`] declared it.
     pub metric: Arc<str>,
     /// One per series; shared with every other result of the instance that
     /// has the same series, so a live tick copies no strings.
     pub labels: Vec<Arc<Labels>>,
+    /// Each series' number of points.
     pub lengths: Vec<u32>,
+    /// Every point's time, ms since the epoch, inside the pushed window
+    /// and strictly increasing within a series.
     pub timestamps: Vec<i64>,
+    /// Every point's value (any `f64`, NaN included).
     pub values: Vec<f64>,
 }
 
 /// One series of [`Outputs`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OutputRef<'a> {
+    /// The metric name.
     pub metric: &'a Arc<str>,
+    /// The series' labels.
     pub labels: &'a Arc<Labels>,
+    /// Its points' times, ms since the epoch, strictly increasing.
     pub timestamps: &'a [i64],
+    /// Its points' values.
     pub values: &'a [f64],
 }
 
 /// What one push or finish returned, validated.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outputs {
+    /// One entry per metric that has series in this result.
     pub metrics: Vec<OutputColumns>,
 }
 
 /// An output series with its own vectors (see [`Outputs::into_series`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputSeries {
+    /// The metric name.
     pub metric: Arc<str>,
+    /// The series' labels.
     pub labels: Arc<Labels>,
+    /// Its points' times, ms since the epoch, strictly increasing.
     pub timestamps: Vec<i64>,
+    /// Its points' values.
     pub values: Vec<f64>,
 }
 
@@ -182,6 +207,7 @@ impl Outputs {
         self.metrics.iter().map(|m| m.labels.len()).sum()
     }
 
+    /// Whether the result holds no series.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

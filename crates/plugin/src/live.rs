@@ -41,6 +41,8 @@ pub struct LiveWindow {
 }
 
 impl LiveWindow {
+    /// Adds what the recorder wrote; points older than 15 minutes before
+    /// the latest tick are dropped at the next [`LivePlugins::tick`].
     pub fn add(&mut self, batch: &TimelineBatch) {
         for s in &batch.samples {
             let e = self
@@ -76,6 +78,7 @@ impl LiveWindow {
 /// One live plugin.
 #[derive(Debug)]
 pub struct LivePlugin {
+    /// The plugin's [`crate::PluginInfo::name`].
     pub name: String,
     plugin: Plugin,
     evaluator: Evaluator,
@@ -89,7 +92,10 @@ pub struct LivePlugin {
 #[derive(Debug)]
 pub struct LivePlugins {
     _host: PluginHost,
+    /// Every plugin, in the order of the specs.
     pub plugins: Vec<LivePlugin>,
+    /// The samples the plugins' inputs are evaluated over; the recorder
+    /// adds every batch it writes.
     pub window: LiveWindow,
     engine: Engine,
 }

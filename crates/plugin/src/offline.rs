@@ -18,8 +18,11 @@ pub type LabelPairs = Vec<(String, String)>;
 pub struct RunResult {
     /// Every output series by (metric, labels): its timestamps and values.
     pub outputs: BTreeMap<(String, LabelPairs), (Vec<i64>, Vec<f64>)>,
+    /// Calls made: every push and the finish.
     pub pushes: usize,
+    /// Wall-clock time of each call, in order.
     pub push_times: Vec<Duration>,
+    /// The most linear memory the instance held after a call, in bytes.
     pub max_memory: usize,
     /// Fuel of every call together, when the host meters it.
     pub fuel: Option<u64>,
@@ -28,21 +31,30 @@ pub struct RunResult {
 /// Why a run over a recording stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// `window_ms` was 0 or negative.
     #[error("the window pushed at a time must be longer than 0 ms")]
     EmptyWindow,
+    /// An input's query does not parse, or fails over a window.
     #[error("input {name} ({query}) does not evaluate")]
     Input {
+        /// The input's name.
         name: String,
+        /// Its PromQL.
         query: String,
+        /// Why PromQL refused it.
         #[source]
         source: understudy_promql::Error,
     },
+    /// The plugin failed on a window; what came before is lost.
     #[error("push of the window at {} failed", time(*start_ms))]
     Push {
+        /// The window's start, ms since the epoch.
         start_ms: i64,
+        /// The plugin's fault.
         #[source]
         source: PluginError,
     },
+    /// The plugin failed in `finish`, after every window was pushed.
     #[error("finish failed")]
     Finish(#[source] PluginError),
 }
