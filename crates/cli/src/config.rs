@@ -105,6 +105,8 @@ fn listen_addr<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SocketAddr, D::
 }
 
 impl Config {
+    /// Reads and checks the file at `path`; errors name the file, then the
+    /// line and column of each problem.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("failed to read config {}", path.display()))?;

@@ -38,13 +38,18 @@ use understudy_source_recording::RecordingConfig;
 ///    for it) and a bad config for each new error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
+    /// `[[source.recording]]`: a recording's samples played back as now.
     Recording,
+    /// `[[source.prometheus]]`: series, queries and remote write.
     Prometheus,
+    /// `[[source.nats]]`: JetStream streams, consumers and advisories.
     Nats,
+    /// `[[source.kubernetes]]`: object watches and polled API paths.
     Kubernetes,
 }
 
 impl SourceKind {
+    /// Every kind, in the order messages list them.
     pub const ALL: [SourceKind; 4] = [
         SourceKind::Recording,
         SourceKind::Prometheus,
@@ -89,13 +94,18 @@ fn unknown_kind(name: &str) -> String {
 /// What one section asks for, by kind.
 #[derive(Debug, Clone)]
 pub enum SourceConfig {
+    /// A `[[source.recording]]` section.
     Recording(RecordingConfig),
+    /// A `[[source.prometheus]]` section.
     Prometheus(PromConfig),
+    /// A `[[source.nats]]` section.
     Nats(NatsConfig),
+    /// A `[[source.kubernetes]]` section.
     Kubernetes(KubeConfig),
 }
 
 impl SourceConfig {
+    /// Which kind of section this is.
     pub fn kind(&self) -> SourceKind {
         match self {
             SourceConfig::Recording(_) => SourceKind::Recording,
@@ -127,6 +137,7 @@ pub struct Section {
     pub line: usize,
     /// Byte offset of its start in the file, for `line`.
     pub(super) offset: usize,
+    /// What the section asks for.
     pub config: SourceConfig,
 }
 
@@ -142,10 +153,12 @@ impl Section {
 pub struct Sources(pub(super) Vec<Section>);
 
 impl Sources {
+    /// The sections in the order of the file.
     pub fn iter(&self) -> std::slice::Iter<'_, Section> {
         self.0.iter()
     }
 
+    /// Whether the file has no `[[source.*]]` section.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
