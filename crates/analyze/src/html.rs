@@ -33,12 +33,16 @@ pub struct Page {
     pub summary: Option<String>,
     /// The KPI table: header cells, then rows of cells (already formatted).
     pub table: Table,
+    /// The charts, in page order.
     pub charts: Vec<Chart>,
 }
 
+/// The KPI table of a page, its cells already formatted.
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
+    /// The header cells.
     pub headers: Vec<String>,
+    /// The rows, as many cells each as `headers`.
     pub rows: Vec<Vec<String>>,
     /// One per row, shown under its first cell when not empty (a KPI's
     /// definition).
@@ -51,12 +55,15 @@ pub struct Chart {
     /// A stable id (`replicas`, `pending`, `cpu`, `throttling`,
     /// `productivity`), used as the element id.
     pub id: String,
+    /// The heading shown above the chart.
     pub title: String,
     /// The y axis' unit, e.g. "replicas", "messages", "CPU cores", "%".
     pub unit: String,
+    /// Its lines, of every run.
     pub series: Vec<ChartSeries>,
 }
 
+/// One line (or set of markers) of a [`Chart`].
 #[derive(Debug, Clone, Serialize)]
 pub struct ChartSeries {
     /// Index into `Page::runs`.
@@ -65,6 +72,7 @@ pub struct ChartSeries {
     pub label: String,
     /// Seconds since the experiment start, ascending.
     pub x: Vec<f64>,
+    /// The values, one per `x`, in the chart's unit.
     pub y: Vec<f64>,
     /// Draw as event markers (points, no line): rescale events.
     pub markers: bool,

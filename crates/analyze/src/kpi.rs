@@ -14,7 +14,9 @@ use crate::timeseries;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Better {
+    /// Less is better (drain time, CPU-seconds).
     Lower,
+    /// More is better (throughput, productivity).
     Higher,
     /// No direction (a plugin's output, a count that is neither).
     None,
@@ -24,14 +26,21 @@ pub enum Better {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
+    /// How many times something happened, or how many of something.
     Count,
+    /// A duration, in seconds.
     Seconds,
+    /// Queue messages.
     Messages,
+    /// Messages times seconds: the area under a pending-messages curve.
     MessageSeconds,
+    /// Queue throughput.
     MessagesPerSecond,
+    /// CPU time, in seconds.
     CpuSeconds,
     /// 0..1, printed as a percentage.
     Ratio,
+    /// Messages per CPU-second: work done per CPU spent.
     MessagesPerCpuSecond,
     /// A plugin output's own unit.
     Plain,
@@ -41,16 +50,20 @@ pub enum Unit {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Measure {
+    /// Computed.
     Value {
+        /// In the KPI's [`Unit`].
         value: f64,
     },
     /// The recording holds nothing this KPI is computed from.
     NotRecorded {
+        /// What it lacks, e.g. a metric name or an object kind.
         missing: String,
     },
     /// Recorded, but it did not happen within the window (a queue that
     /// never drained).
     NotReached {
+        /// What did not happen, in words.
         why: String,
     },
     /// The run records this kind of KPI but has no such subject (an HPA
@@ -59,6 +72,7 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// The value, if there is one.
     pub fn value(&self) -> Option<f64> {
         match self {
             Measure::Value { value } => Some(*value),
@@ -71,9 +85,13 @@ impl Measure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ComputedBy {
+    /// By this crate ([`crate::kpi::compute`]).
     BuiltIn,
+    /// By a KPI plugin over the run's window.
     Plugin {
+        /// The plugin's name, as it describes itself.
         name: String,
+        /// The plugin's version, as it describes itself.
         version: String,
         /// The component's path, as given or found.
         file: String,
@@ -166,12 +184,16 @@ pub struct Kpi {
     pub name: String,
     /// How it is computed, in one line.
     pub definition: String,
+    /// Built in, or which plugin.
     pub computed_by: ComputedBy,
     /// What it is about (`Deployment meme-generator/meme-backend`, `all
     /// HPAs`), or empty for the run as a whole.
     pub subject: String,
+    /// What the value measures.
     pub unit: Unit,
+    /// Which way is better, for the report's "better run".
     pub better: Better,
+    /// The value, or why there is none.
     pub measure: Measure,
 }
 

@@ -12,7 +12,7 @@
 //!   [`Measure::NotRecorded`], never 0.
 //! - [`plugins::run_plugins`] runs KPI plugins (the [`plugins::BUNDLED`] ones
 //!   and any other) over each run's window, each output one more [`Kpi`].
-//! - [`report`] joins the runs' KPIs into a [`Report`] (difference, the
+//! - [`report()`] joins the runs' KPIs into a [`Report`] (difference, the
 //!   better run, a summary in plain words); [`text`] prints it, `serde`
 //!   writes it as JSON, [`charts`] and [`html`] make the page ([`page`]).
 //!

@@ -16,19 +16,24 @@ pub const SCHEMA: &str = "understudy.analyze/v1";
 /// One run as the report describes it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunInfo {
+    /// [`Run::name`].
     pub name: String,
+    /// The recording directory, as given.
     pub dir: String,
-    /// The recording's span, ms since the epoch.
+    /// The recording's start, ms since the epoch.
     pub start_ms: i64,
+    /// The recording's end, ms since the epoch.
     pub end_ms: i64,
     /// Experiment time 0.
     pub experiment_start_ms: i64,
+    /// Where experiment time 0 comes from.
     pub aligned_by: AlignedBy,
     /// The analysed window: experiment time 0 to this many seconds after.
     pub window_s: f64,
 }
 
 impl RunInfo {
+    /// `run` analysed over `w`.
     pub fn new(run: &Run, w: TimeRange) -> RunInfo {
         RunInfo {
             name: run.name.clone(),
@@ -45,13 +50,19 @@ impl RunInfo {
 /// One row: a KPI in every run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
+    /// [`Kpi::id`].
     pub id: String,
+    /// [`Kpi::name`].
     pub name: String,
     /// How the KPI is computed, in one line.
     pub definition: String,
+    /// [`Kpi::computed_by`].
     pub computed_by: ComputedBy,
+    /// [`Kpi::subject`]; rows of one KPI id differ by it.
     pub subject: String,
+    /// [`Kpi::unit`].
     pub unit: Unit,
+    /// [`Kpi::better`].
     pub better: Better,
     /// One per run, in run order.
     pub measures: Vec<Measure>,
@@ -70,8 +81,11 @@ pub struct Row {
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// [`SCHEMA`], so readers of the JSON can tell its version.
     pub schema: &'static str,
+    /// The runs, in the order given.
     pub runs: Vec<RunInfo>,
+    /// One row per KPI and subject.
     pub kpis: Vec<Row>,
     /// What could not be compared, in words (a KPI one run does not record).
     pub not_compared: Vec<String>,

@@ -23,11 +23,18 @@ pub const METRICS: &[&str] = &[
 ];
 
 pub use understudy_timeline::load::{QUEUE_PENDING, STREAM_LAST_SEQ};
+/// Messages delivered and not yet acked (prometheus-nats-exporter).
 pub const QUEUE_ACK_PENDING: &str = "jetstream_consumer_num_ack_pending";
+/// The last stream sequence delivered to a consumer: what it has taken.
 pub const QUEUE_DELIVERED: &str = "jetstream_consumer_delivered_stream_seq";
+/// cAdvisor's CPU counter, in CPU-seconds.
 pub const CPU_USAGE: &str = "container_cpu_usage_seconds_total";
+/// cAdvisor's count of CFS periods a container ran in.
 pub const CFS_PERIODS: &str = "container_cpu_cfs_periods_total";
+/// cAdvisor's count of CFS periods a container was throttled in.
 pub const CFS_THROTTLED: &str = "container_cpu_cfs_throttled_periods_total";
+/// The replicas a Deployment asks for (kube-state-metrics, or derived by
+/// the recorder).
 pub const DEPLOYMENT_SPEC_REPLICAS: &str = "kube_deployment_spec_replicas";
 
 /// Where a run's experiment time 0 comes from.
@@ -45,17 +52,25 @@ pub enum AlignedBy {
 /// A loaded recording.
 #[derive(Debug)]
 pub struct Run {
+    /// The name reports use: the recording's manifest name, else the
+    /// directory's.
     pub name: String,
+    /// The recording directory.
     pub dir: PathBuf,
+    /// The recording's start, ms since the epoch (its first sample, if
+    /// earlier).
     pub start_ms: i64,
+    /// The recording's end, ms since the epoch (its last sample, if later).
     pub end_ms: i64,
     /// Series by metric name, only [`METRICS`].
     pub series: BTreeMap<String, Vec<SeriesSamples>>,
     /// Every metric name the recording holds.
     pub metrics: BTreeSet<String>,
+    /// Every object revision, in time order.
     pub objects: Vec<ObjectRevision>,
     /// Experiment time 0 (ms since the epoch).
     pub t0_ms: i64,
+    /// Where `t0_ms` comes from.
     pub aligned_by: AlignedBy,
 }
 
