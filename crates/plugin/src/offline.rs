@@ -43,7 +43,7 @@ pub enum RunError {
         query: String,
         /// Why PromQL refused it.
         #[source]
-        source: understudy_promql::Error,
+        source: understudy_promql::QueryError,
     },
     /// The plugin failed on a window; what came before is lost.
     #[error("push of the window at {} failed", time(*start_ms))]

@@ -16,9 +16,9 @@ use promql_parser::parser::{AggregateExpr, LabelModifier};
 use crate::eval::{Evaluator, Gather, RangeSeries, SeriesBuilder, Val};
 use crate::format::go_float_f;
 use crate::over_time::quantile;
-use crate::{Error, Labels};
+use crate::{Labels, QueryError};
 
-pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr) -> Result<Val, Error> {
+pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr) -> Result<Val, QueryError> {
     let op = a.op.id();
     let input = ev.eval_vector(&a.expr)?;
     let (without, grouping) = match &a.modifier {
@@ -45,7 +45,7 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr) -> Result<Val, Error> {
         T_SUM | T_AVG | T_COUNT | T_MIN | T_MAX | T_GROUP | T_STDDEV | T_STDVAR | T_QUANTILE => {
             fold(ev, &input, &grouping, op, &param)
         }
-        _ => Err(Error::BadData(format!(
+        _ => Err(QueryError::BadData(format!(
             "aggregation \"{}\" is not supported by understudy",
             a.op
         ))),
@@ -56,8 +56,8 @@ fn names(l: &GroupingLabels) -> Vec<String> {
     l.labels.clone()
 }
 
-fn missing_param() -> Error {
-    Error::BadData("aggregation is missing its parameter".to_string())
+fn missing_param() -> QueryError {
+    QueryError::BadData("aggregation is missing its parameter".to_string())
 }
 
 struct Grouping {
@@ -179,7 +179,7 @@ fn fold(
     grouping: &Grouping,
     op: u16,
     param: &[f64],
-) -> Result<Val, Error> {
+) -> Result<Val, QueryError> {
     let mut out = SeriesBuilder::default();
     let (group_of, groups) = assign_groups(input, grouping);
     let group_out: Vec<usize> = groups.into_iter().map(|l| out.id(l)).collect();
@@ -215,7 +215,7 @@ fn select_k(
     grouping: &Grouping,
     param: &[f64],
     top: bool,
-) -> Result<Val, Error> {
+) -> Result<Val, QueryError> {
     let mut out = SeriesBuilder::default();
     let (group_of, groups) = assign_groups(input, grouping);
     // Output ids are made in push order, which is the result order of an
@@ -227,7 +227,7 @@ fn select_k(
         let f = param.get(step).copied().unwrap_or(f64::NAN);
         // convertibleToInt64
         if !(i64::MIN as f64..=i64::MAX as f64).contains(&f) {
-            return Err(Error::Execution(format!(
+            return Err(QueryError::Execution(format!(
                 "Scalar value {} overflows int64",
                 crate::format::go_float_v(f)
             )));
@@ -325,9 +325,11 @@ fn count_values(
     input: &[RangeSeries],
     grouping: &Grouping,
     label: &str,
-) -> Result<Val, Error> {
+) -> Result<Val, QueryError> {
     if !crate::parse::is_label_name(label) {
-        return Err(Error::Execution(format!("invalid label name {label:?}")));
+        return Err(QueryError::Execution(format!(
+            "invalid label name {label:?}"
+        )));
     }
     let mut grouping = Grouping {
         without: grouping.without,

@@ -12,9 +12,9 @@ use promql_parser::parser::token::{
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 
 use crate::eval::{Evaluator, Gather, RangeSeries, SeriesBuilder, Val, drop_name};
-use crate::{Error, Labels};
+use crate::{Labels, QueryError};
 
-pub(crate) fn eval(ev: &Evaluator, b: &BinaryExpr) -> Result<Val, Error> {
+pub(crate) fn eval(ev: &Evaluator, b: &BinaryExpr) -> Result<Val, QueryError> {
     let op = b.op.id();
     let return_bool = b.return_bool();
     let lhs = ev.eval(&b.lhs)?;
@@ -42,7 +42,7 @@ pub(crate) fn eval(ev: &Evaluator, b: &BinaryExpr) -> Result<Val, Error> {
                 vector_vector(ev, op, &l, &r, &matching, return_bool)
             }
         }
-        _ => Err(Error::BadData(format!(
+        _ => Err(QueryError::BadData(format!(
             "binary expression must contain only scalar and instant vector types: {b}"
         ))),
     }
@@ -88,7 +88,7 @@ fn vector_scalar(
     scalar: &[f64],
     swap: bool,
     return_bool: bool,
-) -> Result<Val, Error> {
+) -> Result<Val, QueryError> {
     let mut out = SeriesBuilder::default();
     let drop = drops_name(op) || return_bool;
     let ids: Vec<usize> = vector
@@ -196,7 +196,7 @@ fn vector_vector(
     rhs: &[RangeSeries],
     m: &Matching,
     return_bool: bool,
-) -> Result<Val, Error> {
+) -> Result<Val, QueryError> {
     let swapped = matches!(m.card, VectorMatchCardinality::OneToMany(_));
     let one_to_one = matches!(m.card, VectorMatchCardinality::OneToOne);
     let (many, one) = if swapped { (rhs, lhs) } else { (lhs, rhs) };
@@ -249,7 +249,7 @@ fn vector_vector(
             });
             if one_to_one {
                 if matched_at[sig] == step {
-                    return Err(Error::Execution(
+                    return Err(QueryError::Execution(
                         "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
                             .to_string(),
                     ));
@@ -257,7 +257,7 @@ fn vector_vector(
                 matched_at[sig] = step;
             } else {
                 if out.has(id, t) && out_sig.get(id) == Some(&sig) {
-                    return Err(Error::Execution(
+                    return Err(QueryError::Execution(
                         "multiple matches for matching labels; many-to-one matching must be explicit (group_left/group_right)"
                             .to_string(),
                     ));
@@ -274,8 +274,8 @@ fn vector_vector(
 }
 
 /// The error for two series of one signature on the "one" side.
-fn duplicate_one_side(m: &Matching, swapped: bool, this: &Labels, earlier: &Labels) -> Error {
-    Error::Execution(format!(
+fn duplicate_one_side(m: &Matching, swapped: bool, this: &Labels, earlier: &Labels) -> QueryError {
+    QueryError::Execution(format!(
         "found duplicate series for the match group {} on the {} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
         labels_string(&m.signature(this)),
         if swapped { "left" } else { "right" },
@@ -313,7 +313,7 @@ fn set_operation(
     lhs: &[RangeSeries],
     rhs: &[RangeSeries],
     m: &Matching,
-) -> Result<Val, Error> {
+) -> Result<Val, QueryError> {
     let mut sigs = Signatures::default();
     let lhs_sig = sigs.of(m, lhs);
     let rhs_sig = sigs.of(m, rhs);

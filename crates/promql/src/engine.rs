@@ -12,7 +12,7 @@ use crate::{Labels, Matcher, Queryable, Sample, Series, Value, check_nesting, pa
 
 /// Why a query failed; the kind is Prometheus' `errorType`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
+pub enum QueryError {
     /// Parse errors, unsupported functions, bad arguments (HTTP 400).
     #[error("{0}")]
     BadData(String),
@@ -60,7 +60,12 @@ impl Default for Engine {
 
 impl Engine {
     /// Evaluates `query` at time `t` (ms), as `/api/v1/query`.
-    pub fn instant(&self, storage: &dyn Queryable, query: &str, t: i64) -> Result<Value, Error> {
+    pub fn instant(
+        &self,
+        storage: &dyn Queryable,
+        query: &str,
+        t: i64,
+    ) -> Result<Value, QueryError> {
         let expr = parse::parse_query(query)?;
         let ctx = self.context(storage, t, t);
         // Prometheus evaluates an instant query as a range of one step of 1 ms.
@@ -101,20 +106,20 @@ impl Engine {
         start: i64,
         end: i64,
         step: i64,
-    ) -> Result<Value, Error> {
+    ) -> Result<Value, QueryError> {
         if step <= 0 {
-            return Err(Error::BadData(
+            return Err(QueryError::BadData(
                 "zero or negative query resolution step widths are not accepted. Try a positive integer"
                     .to_string(),
             ));
         }
         if end < start {
-            return Err(Error::BadData(
+            return Err(QueryError::BadData(
                 "end timestamp must not be before start time".to_string(),
             ));
         }
         if end.checked_sub(start).is_none_or(|d| d / step > 11_000) {
-            return Err(Error::BadData(
+            return Err(QueryError::BadData(
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
                     .to_string(),
             ));
@@ -126,7 +131,7 @@ impl Engine {
             ValueType::String => Some("string"),
         };
         if let Some(kind) = kind {
-            return Err(Error::BadData(format!(
+            return Err(QueryError::BadData(format!(
                 "invalid expression type \"{kind}\" for range query, must be Scalar or instant Vector"
             )));
         }
@@ -148,7 +153,7 @@ impl Engine {
                 })
                 .collect(),
             Val::Str(_) | Val::Matrix(_) => {
-                return Err(Error::BadData(
+                return Err(QueryError::BadData(
                     "invalid expression type for range query, must be Scalar or instant Vector"
                         .to_string(),
                 ));
@@ -172,12 +177,12 @@ impl Engine {
 }
 
 /// The query as Prometheus' `/api/v1/format_query` prints it.
-pub fn format_query(query: &str) -> Result<String, Error> {
+pub fn format_query(query: &str) -> Result<String, QueryError> {
     check_nesting(query)?;
     parse::parse_unchecked(query).map(|e| e.to_string())
 }
 
 /// Parses a series selector (`up{job="x"}`, as `match[]` takes) into matchers.
-pub fn parse_selector(selector: &str) -> Result<Vec<Matcher>, Error> {
+pub fn parse_selector(selector: &str) -> Result<Vec<Matcher>, QueryError> {
     parse::parse_series_selector(selector)
 }

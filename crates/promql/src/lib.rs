@@ -8,7 +8,7 @@
 //!   one series' samples (times in ms).
 //! - [`Queryable`]: where series come from; [`MemStorage`] holds them in memory.
 //! - [`Engine::instant`] and [`Engine::range`] evaluate an expression, giving
-//!   a [`Value`] or an [`Error`] whose kind maps to Prometheus' `errorType`.
+//!   a [`Value`] or an [`QueryError`] whose kind maps to Prometheus' `errorType`.
 //! - [`check_nesting`], [`EVAL_STACK_BYTES`]: what a server must do before
 //!   evaluating a stranger's query, so that one query cannot overflow the
 //!   stack.
@@ -29,7 +29,7 @@
 //!     unreachable!("sum of a selector is an instant vector")
 //! };
 //! assert_eq!(v[0].v, 1.0);
-//! # Ok::<(), understudy_promql::Error>(())
+//! # Ok::<(), understudy_promql::QueryError>(())
 //! ```
 //!
 //! # The decision that explains the rest
@@ -58,7 +58,7 @@ mod rate;
 mod series;
 mod storage;
 
-pub use engine::{DEFAULT_MAX_SAMPLES, Engine, Error, format_query, parse_selector};
+pub use engine::{DEFAULT_MAX_SAMPLES, Engine, QueryError, format_query, parse_selector};
 pub use limits::{EVAL_STACK_BYTES, MAX_NESTING, check_nesting};
 pub use series::{Labels, MatchOp, Matcher, Sample, Series, Value};
 pub use storage::{MemStorage, Queryable};

@@ -14,7 +14,7 @@
 //! that depth with room to spare (a test walks the limit in a debug build,
 //! where frames are largest).
 
-use crate::Error;
+use crate::QueryError;
 
 /// The deepest expression tree understudy builds: far beyond any dashboard
 /// (Grafana's deepest panels nest about ten levels) and a 2,000-term chain
@@ -30,10 +30,10 @@ pub const EVAL_STACK_BYTES: usize = 64 << 20;
 
 /// Refuses a query whose tree could nest deeper than [`MAX_NESTING`], with
 /// a `bad_data` error that names the limit.
-pub fn check_nesting(query: &str) -> Result<(), Error> {
+pub fn check_nesting(query: &str) -> Result<(), QueryError> {
     let bound = nesting_bound(query);
     if bound > MAX_NESTING {
-        return Err(Error::BadData(format!(
+        return Err(QueryError::BadData(format!(
             "parse error: expression too deeply nested: it has {bound} operators and \
              brackets, understudy evaluates at most {MAX_NESTING} levels of nesting"
         )));
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn the_limit_is_a_clear_bad_data() {
         let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
-        let Err(Error::BadData(m)) = check_nesting(&deep) else {
+        let Err(QueryError::BadData(m)) = check_nesting(&deep) else {
             panic!("100,000 parentheses must be refused");
         };
         assert!(m.contains("too deeply nested") && m.contains("2000"), "{m}");

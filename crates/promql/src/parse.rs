@@ -8,7 +8,7 @@ use promql_parser::label::{MatchOp as PMatchOp, Matcher as PMatcher};
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{self, Expr, Function, VectorSelector, token};
 
-use crate::{Error, MatchOp, Matcher};
+use crate::{MatchOp, Matcher, QueryError};
 
 mod diagnose;
 mod functions;
@@ -88,7 +88,7 @@ const SUPPORTED_FUNCTIONS: &[&str] = &[
 ];
 
 /// Parses and checks a query.
-pub(crate) fn parse_query(query: &str) -> Result<Expr, Error> {
+pub(crate) fn parse_query(query: &str) -> Result<Expr, QueryError> {
     // Before the parser: everything after it recurses over the tree.
     crate::limits::check_nesting(query)?;
     let expr = parse_unchecked(query)?;
@@ -98,14 +98,15 @@ pub(crate) fn parse_query(query: &str) -> Result<Expr, Error> {
 
 /// Parses a query as Prometheus 2.42 would, whether or not understudy
 /// evaluates everything in it (as `format_query` needs).
-pub(crate) fn parse_unchecked(query: &str) -> Result<Expr, Error> {
+pub(crate) fn parse_unchecked(query: &str) -> Result<Expr, QueryError> {
     // The parser is generated code we do not control: a panic in it must
     // not take the server down with it.
-    let parsed = std::panic::catch_unwind(|| parse_promql(query))
-        .map_err(|_| Error::BadData("parse error: the query could not be parsed".to_string()))?;
+    let parsed = std::panic::catch_unwind(|| parse_promql(query)).map_err(|_| {
+        QueryError::BadData("parse error: the query could not be parsed".to_string())
+    })?;
     // Worded and placed as Prometheus 2.42 does: "L:C: parse error: …".
-    let expr = parsed.map_err(|e| Error::BadData(diagnose::describe(query, &e)))?;
-    diagnose::check(query).map_err(Error::BadData)?;
+    let expr = parsed.map_err(|e| QueryError::BadData(diagnose::describe(query, &e)))?;
+    diagnose::check(query).map_err(QueryError::BadData)?;
     Ok(expr)
 }
 
@@ -130,16 +131,16 @@ fn parse_promql(query: &str) -> Result<Expr, String> {
 
 /// Parses a `match[]` series selector. Errors read as 2.42's, without the
 /// `invalid parameter "match[]": ` its API puts before them.
-pub(crate) fn parse_series_selector(selector: &str) -> Result<Vec<Matcher>, Error> {
+pub(crate) fn parse_series_selector(selector: &str) -> Result<Vec<Matcher>, QueryError> {
     // 2.42 parses match[] with a grammar of its own: `rate(x[5m])` is
     // `1:5: parse error: unexpected "("`, not an expression of a wrong kind.
-    diagnose::check_selector(selector).map_err(Error::BadData)?;
+    diagnose::check_selector(selector).map_err(QueryError::BadData)?;
     let expr = parse_query(selector).map_err(|e| match e {
         // The API's own check, worded as the API words it.
-        Error::BadData(m)
+        QueryError::BadData(m)
             if m.ends_with("vector selector must contain at least one non-empty matcher") =>
         {
-            Error::BadData("match[] must contain at least one non-empty matcher".to_string())
+            QueryError::BadData("match[] must contain at least one non-empty matcher".to_string())
         }
         e => e,
     })?;
@@ -147,14 +148,14 @@ pub(crate) fn parse_series_selector(selector: &str) -> Result<Vec<Matcher>, Erro
         Expr::VectorSelector(vs) if vs.offset.is_none() && vs.at.is_none() => {
             selector_matchers(&vs)
         }
-        _ => Err(Error::BadData(format!(
+        _ => Err(QueryError::BadData(format!(
             "parse error: expected a series selector, got {selector:?}"
         ))),
     }
 }
 
 /// The matchers of a selector, the metric name included as `__name__="…"`.
-pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, Error> {
+pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, QueryError> {
     if !vs.matchers.or_matchers.is_empty() {
         return Err(unsupported("\"or\" inside label matchers"));
     }
@@ -183,12 +184,12 @@ fn convert_matcher(m: &PMatcher) -> Matcher {
     }
 }
 
-fn unsupported(what: &str) -> Error {
-    Error::BadData(format!("{what} is not supported by understudy"))
+fn unsupported(what: &str) -> QueryError {
+    QueryError::BadData(format!("{what} is not supported by understudy"))
 }
 
 /// Walks the tree refusing what the evaluator does not implement.
-fn check_supported(expr: &Expr) -> Result<(), Error> {
+fn check_supported(expr: &Expr) -> Result<(), QueryError> {
     match expr {
         Expr::Aggregate(a) => {
             if matches!(a.op.id(), token::T_LIMITK | token::T_LIMIT_RATIO) {
@@ -212,7 +213,7 @@ fn check_supported(expr: &Expr) -> Result<(), Error> {
         Expr::Paren(p) => check_supported(&p.expr),
         Expr::Subquery(s) => {
             if s.range.is_zero() || s.step.is_some_and(|d| d.is_zero()) {
-                return Err(Error::BadData(
+                return Err(QueryError::BadData(
                     "parse error: subquery range and step must be positive".to_string(),
                 ));
             }
@@ -222,7 +223,7 @@ fn check_supported(expr: &Expr) -> Result<(), Error> {
         Expr::VectorSelector(vs) => selector_matchers(vs).map(drop),
         Expr::MatrixSelector(ms) => {
             if ms.range.is_zero() {
-                return Err(Error::BadData(
+                return Err(QueryError::BadData(
                     "parse error: range selector duration must be positive".to_string(),
                 ));
             }
@@ -231,7 +232,7 @@ fn check_supported(expr: &Expr) -> Result<(), Error> {
         Expr::Call(c) => {
             let name = c.func.name;
             if !SUPPORTED_FUNCTIONS.contains(&name) {
-                return Err(Error::BadData(format!(
+                return Err(QueryError::BadData(format!(
                     "function \"{name}\" is not supported by understudy"
                 )));
             }
@@ -261,7 +262,7 @@ mod tests {
         // Its later name is not a 2.42 function.
         assert_eq!(
             parse_unchecked("double_exponential_smoothing(x[5m], 0.3, 0.3)"),
-            Err(Error::BadData(
+            Err(QueryError::BadData(
                 "1:1: parse error: unknown function with name \"double_exponential_smoothing\""
                     .to_string()
             ))
@@ -273,13 +274,13 @@ mod tests {
         let err = |s: &str| parse_series_selector(s).err();
         assert_eq!(
             err("rate(x[5m])"),
-            Some(Error::BadData(
+            Some(QueryError::BadData(
                 "1:5: parse error: unexpected \"(\"".to_string()
             ))
         );
         assert_eq!(
             err("{}"),
-            Some(Error::BadData(
+            Some(QueryError::BadData(
                 "match[] must contain at least one non-empty matcher".to_string()
             ))
         );
@@ -291,13 +292,13 @@ mod tests {
     fn parse_errors_carry_line_and_column() {
         assert_eq!(
             parse_unchecked("sum(rate(x[5m]) +"),
-            Err(Error::BadData(
+            Err(QueryError::BadData(
                 "1:18: parse error: unclosed left parenthesis".to_string()
             ))
         );
         assert_eq!(
             parse_unchecked("x[5m:1m] offset"),
-            Err(Error::BadData(
+            Err(QueryError::BadData(
                 "1:16: parse error: unexpected end of input in offset, expected duration"
                     .to_string()
             ))

@@ -168,7 +168,7 @@ fn compare_all(prom: &Prometheus, storage: &MemStorage, start: i64, end: i64, to
 fn record(
     totals: &mut Totals,
     what: &str,
-    ours: Result<Normal, understudy_promql::Error>,
+    ours: Result<Normal, understudy_promql::QueryError>,
     theirs: Result<Normal, Failure>,
 ) {
     match (ours, theirs) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use understudy_promql::{
-    Engine, Error, Labels, MAX_NESTING, MemStorage, Series, Value, format_query,
+    Engine, Labels, MAX_NESTING, MemStorage, QueryError, Series, Value, format_query,
 };
 
 const TOO_MANY: &str =
@@ -46,7 +46,7 @@ fn issue_16_a_selection_over_the_limit_is_prometheus_execution_error() {
     assert!(engine(24_100).instant(&st, q, at).is_ok());
     assert_eq!(
         engine(20_000).instant(&st, q, at),
-        Err(Error::Execution(TOO_MANY.to_string()))
+        Err(QueryError::Execution(TOO_MANY.to_string()))
     );
 }
 
@@ -56,7 +56,10 @@ fn issue_16_range_results_count_every_point() {
     // 100 series × 241 steps of a range query, plus the samples read.
     let run = |limit| engine(limit).range(&st, "up", 0, 3_600_000, 15_000);
     assert!(matches!(run(100_000), Ok(Value::Matrix(m)) if m.len() == 100));
-    assert_eq!(run(30_000), Err(Error::Execution(TOO_MANY.to_string())));
+    assert_eq!(
+        run(30_000),
+        Err(QueryError::Execution(TOO_MANY.to_string()))
+    );
 }
 
 #[test]
@@ -77,7 +80,7 @@ fn issue_16_a_fine_subquery_is_refused_before_its_grid_is_built() {
     let st = storage(1);
     // An hour of 1 ms steps: 3.6M steps, each holding a value.
     let r = engine(1_000_000).instant(&st, "max_over_time(vector(1)[1h:1ms])", 3_600_000);
-    assert_eq!(r, Err(Error::Execution(TOO_MANY.to_string())));
+    assert_eq!(r, Err(QueryError::Execution(TOO_MANY.to_string())));
 }
 
 #[test]
@@ -89,7 +92,7 @@ fn issue_16_deep_nesting_is_a_bad_data_naming_the_limit() {
             .map(drop),
         format_query(&deep).map(drop),
     ] {
-        let Err(Error::BadData(m)) = r else {
+        let Err(QueryError::BadData(m)) = r else {
             panic!("refused as bad_data: {r:?}")
         };
         assert!(m.contains(&MAX_NESTING.to_string()), "{m}");
@@ -104,7 +107,10 @@ fn issue_16_a_cancelled_query_stops() {
         ..Engine::default()
     };
     let r = e.range(&storage(10), "rate(up[5m])", 0, 3_600_000, 15_000);
-    assert_eq!(r, Err(Error::Canceled("expression evaluation".to_string())));
+    assert_eq!(
+        r,
+        Err(QueryError::Canceled("expression evaluation".to_string()))
+    );
 }
 
 /// Every shape of deep expression at the limit evaluates on a thread of

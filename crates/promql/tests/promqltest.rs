@@ -17,7 +17,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use understudy_promql::{Engine, Error, Labels, MemStorage, Series, Value, parse_selector};
+use understudy_promql::{Engine, Labels, MemStorage, QueryError, Series, Value, parse_selector};
 
 const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 
@@ -333,7 +333,7 @@ fn check(
 
 fn check_fails(storage: &MemStorage, t: i64, query: &str, ctx: &str, failures: &mut Vec<String>) {
     let engine = Engine::default();
-    let is_err = |r: Result<Value, Error>| r.is_err();
+    let is_err = |r: Result<Value, QueryError>| r.is_err();
     if !is_err(engine.instant(storage, query, t)) {
         failures.push(format!("{ctx}: instant query did not fail"));
     }

@@ -9,7 +9,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as Json, json};
-use understudy_promql::{Engine, Error, Labels, Queryable, Value, parse_selector};
+use understudy_promql::{Engine, Labels, QueryError, Queryable, Value, parse_selector};
 
 use crate::encode::query_success;
 use crate::format::value;
@@ -44,16 +44,16 @@ fn json_response(status: StatusCode, body: Json) -> Response {
         .into_response()
 }
 
-fn engine_error(e: Error) -> Response {
+fn engine_error(e: QueryError) -> Response {
     match e {
-        Error::BadData(m) => bad_data(m),
-        Error::Execution(m) => error("execution", StatusCode::UNPROCESSABLE_ENTITY, &m),
-        Error::Timeout(m) => error(
+        QueryError::BadData(m) => bad_data(m),
+        QueryError::Execution(m) => error("execution", StatusCode::UNPROCESSABLE_ENTITY, &m),
+        QueryError::Timeout(m) => error(
             "timeout",
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("query timed out in {m}"),
         ),
-        Error::Canceled(m) => error(
+        QueryError::Canceled(m) => error(
             "canceled",
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("query was canceled in {m}"),
@@ -88,7 +88,7 @@ enum Endpoint {
 }
 
 impl Endpoint {
-    fn error(self, e: Error) -> Response {
+    fn error(self, e: QueryError) -> Response {
         engine_error(match self {
             Endpoint::Instant => query_param(e),
             Endpoint::Range => e,
@@ -101,7 +101,7 @@ impl Endpoint {
 /// check the expression's nesting before they parse it.
 async fn evaluate<F>(state: &Arc<AppState>, endpoint: Endpoint, query: String, f: F) -> Response
 where
-    F: FnOnce(&ReplayView<'_>, &Engine, &str) -> Result<Value, Error> + Send + 'static,
+    F: FnOnce(&ReplayView<'_>, &Engine, &str) -> Result<Value, QueryError> + Send + 'static,
 {
     let map = state.mapping();
     let shared = Arc::clone(state);
@@ -123,10 +123,10 @@ where
 }
 
 /// Parse errors name the parameter, as Prometheus' do.
-fn query_param(e: Error) -> Error {
+fn query_param(e: QueryError) -> QueryError {
     match e {
-        Error::BadData(m) if !m.starts_with("invalid parameter") => {
-            Error::BadData(format!("invalid parameter \"query\": {m}"))
+        QueryError::BadData(m) if !m.starts_with("invalid parameter") => {
+            QueryError::BadData(format!("invalid parameter \"query\": {m}"))
         }
         e => e,
     }
@@ -280,8 +280,9 @@ async fn matching(
             };
             let mut out: BTreeSet<Labels> = BTreeSet::new();
             for sel in selectors {
-                let matchers = parse_selector(sel)
-                    .map_err(|e| Error::BadData(format!("invalid parameter \"match[]\": {e}")))?;
+                let matchers = parse_selector(sel).map_err(|e| {
+                    QueryError::BadData(format!("invalid parameter \"match[]\": {e}"))
+                })?;
                 out.extend(view.labels(&matchers, start, end));
             }
             Ok(out)

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
-use understudy_promql::{DEFAULT_MAX_SAMPLES, EVAL_STACK_BYTES, Engine, Error};
+use understudy_promql::{DEFAULT_MAX_SAMPLES, EVAL_STACK_BYTES, Engine, QueryError};
 
 /// Query limits, with Prometheus 2.42's defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,10 +61,10 @@ impl Queries {
     /// Runs `f` on a query thread once a slot is free. `f` gets an engine
     /// whose deadline is what is left of the timeout and which stops when
     /// the returned future is dropped.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, Error>
+    pub async fn run<T, F>(&self, f: F) -> Result<T, QueryError>
     where
         T: Send + 'static,
-        F: FnOnce(&Engine) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, QueryError> + Send + 'static,
     {
         self.run_holding(f).await.map(|(v, _slot)| v)
     }
@@ -72,10 +72,10 @@ impl Queries {
     /// [`Queries::run`], giving back the query's slot with its answer: an
     /// answer still being written to a client holds memory, so it keeps
     /// its slot until it is written (or the client is gone).
-    pub async fn run_holding<T, F>(&self, f: F) -> Result<(T, Slot), Error>
+    pub async fn run_holding<T, F>(&self, f: F) -> Result<(T, Slot), QueryError>
     where
         T: Send + 'static,
-        F: FnOnce(&Engine) -> Result<T, Error> + Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, QueryError> + Send + 'static,
     {
         let arrived = Instant::now();
         let permit =
@@ -83,8 +83,8 @@ impl Queries {
                 .await
             {
                 Ok(Ok(permit)) => permit,
-                Ok(Err(_)) => return Err(Error::Canceled("query queue".to_string())),
-                Err(_) => return Err(Error::Timeout("query queue".to_string())),
+                Ok(Err(_)) => return Err(QueryError::Canceled("query queue".to_string())),
+                Err(_) => return Err(QueryError::Timeout("query queue".to_string())),
             };
         let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
         let engine = Engine {
@@ -103,9 +103,9 @@ impl Queries {
                 let answer = f(&engine).map(|v| (v, Slot(permit)));
                 let _ = tx.send(answer);
             })
-            .map_err(|e| Error::Execution(format!("could not start a query thread: {e}")))?;
+            .map_err(|e| QueryError::Execution(format!("could not start a query thread: {e}")))?;
         rx.await.unwrap_or_else(|_| {
-            Err(Error::Execution(
+            Err(QueryError::Execution(
                 "query evaluation failed unexpectedly".to_string(),
             ))
         })
@@ -168,7 +168,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let waited = q.run(|_| Ok(())).await;
-        assert_eq!(waited, Err(Error::Timeout("query queue".to_string())));
+        assert_eq!(waited, Err(QueryError::Timeout("query queue".to_string())));
         release.send(()).expect("the query ran");
         assert_eq!(busy.await.expect("the query ran"), Ok(()));
         assert_eq!(q.run(|_| Ok(7)).await, Ok(7));
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(answer, 1);
         assert_eq!(
             q.run(|_| Ok(2)).await,
-            Err(Error::Timeout("query queue".to_string()))
+            Err(QueryError::Timeout("query queue".to_string()))
         );
         drop(slot);
         assert_eq!(q.run(|_| Ok(3)).await, Ok(3));

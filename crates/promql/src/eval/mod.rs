@@ -16,7 +16,7 @@ use promql_parser::parser::{AtModifier, Expr, Offset};
 pub(crate) use selector::RangeArg;
 pub(crate) use steps::{Gather, SeriesBuilder};
 
-use crate::{Error, Labels, Queryable, Series, aggregate, binary, functions};
+use crate::{Labels, QueryError, Queryable, Series, aggregate, binary, functions};
 
 /// Prometheus' global evaluation interval, the default subquery step.
 pub(super) const DEFAULT_EVAL_INTERVAL_MS: i64 = 60_000;
@@ -76,16 +76,16 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn check_deadline(&self) -> Result<(), Error> {
+    pub fn check_deadline(&self) -> Result<(), QueryError> {
         if self.deadline.is_some_and(|d| Instant::now() > d) {
-            return Err(Error::Timeout("expression evaluation".to_string()));
+            return Err(QueryError::Timeout("expression evaluation".to_string()));
         }
         if self
             .cancel
             .as_ref()
             .is_some_and(|c| c.load(Ordering::Relaxed))
         {
-            return Err(Error::Canceled("expression evaluation".to_string()));
+            return Err(QueryError::Canceled("expression evaluation".to_string()));
         }
         Ok(())
     }
@@ -110,7 +110,7 @@ impl Budget {
     }
 
     /// Takes `n` more, or fails with Prometheus' error when over the limit.
-    pub fn take(&self, n: usize) -> Result<(), Error> {
+    pub fn take(&self, n: usize) -> Result<(), QueryError> {
         self.fits(n)?;
         self.used.set(self.used.get().saturating_add(n));
         Ok(())
@@ -118,9 +118,9 @@ impl Budget {
 
     /// Whether `n` more would still be within the limit: checked while a
     /// node builds its result, before the result is taken as a whole.
-    pub fn fits(&self, n: usize) -> Result<(), Error> {
+    pub fn fits(&self, n: usize) -> Result<(), QueryError> {
         if self.used.get().saturating_add(n) > self.limit {
-            return Err(Error::Execution(
+            return Err(QueryError::Execution(
                 "query processing would load too many samples into memory in query execution"
                     .to_string(),
             ));
@@ -151,11 +151,11 @@ pub(crate) struct Grid {
 }
 
 impl Grid {
-    pub fn new(start: i64, end: i64, step: i64) -> Result<Grid, Error> {
+    pub fn new(start: i64, end: i64, step: i64) -> Result<Grid, QueryError> {
         let grid = Grid { start, end, step };
         let too_many = end >= start && end.checked_sub(start).is_none_or(|d| d / step >= MAX_STEPS);
         if step <= 0 || too_many {
-            return Err(Error::Execution(
+            return Err(QueryError::Execution(
                 "query processing would load too many samples into memory in query execution"
                     .to_string(),
             ));
@@ -185,7 +185,7 @@ impl Evaluator<'_> {
     /// Evaluates a node, keeping the query's sample budget: while it runs,
     /// its children's results and raw samples count; once it is done, only
     /// its own result does.
-    pub fn eval(&self, e: &Expr) -> Result<Val, Error> {
+    pub fn eval(&self, e: &Expr) -> Result<Val, QueryError> {
         self.ctx.check_deadline()?;
         if let Expr::Paren(p) = e {
             return self.eval(&p.expr);
@@ -198,7 +198,7 @@ impl Evaluator<'_> {
         Ok(val)
     }
 
-    fn eval_node(&self, e: &Expr) -> Result<Val, Error> {
+    fn eval_node(&self, e: &Expr) -> Result<Val, QueryError> {
         match e {
             Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; self.grid.len()])),
             Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
@@ -212,27 +212,27 @@ impl Evaluator<'_> {
             Expr::Call(c) => functions::call(self, c),
             Expr::Aggregate(a) => aggregate::eval(self, a),
             Expr::Binary(b) => binary::eval(self, b),
-            Expr::Extension(_) => Err(Error::BadData(
+            Expr::Extension(_) => Err(QueryError::BadData(
                 "extension expressions are not supported by understudy".to_string(),
             )),
         }
     }
 
-    pub fn eval_vector(&self, e: &Expr) -> Result<Vec<RangeSeries>, Error> {
+    pub fn eval_vector(&self, e: &Expr) -> Result<Vec<RangeSeries>, QueryError> {
         match self.eval(e)? {
             Val::Vector(v) => Ok(v),
             _ => Err(type_error("instant vector", e)),
         }
     }
 
-    pub fn eval_scalar(&self, e: &Expr) -> Result<Vec<f64>, Error> {
+    pub fn eval_scalar(&self, e: &Expr) -> Result<Vec<f64>, QueryError> {
         match self.eval(e)? {
             Val::Scalar(v) => Ok(v),
             _ => Err(type_error("scalar", e)),
         }
     }
 
-    pub fn eval_string(&self, e: &Expr) -> Result<String, Error> {
+    pub fn eval_string(&self, e: &Expr) -> Result<String, QueryError> {
         match self.eval(e)? {
             Val::Str(s) => Ok(s),
             _ => Err(type_error("string", e)),
@@ -240,7 +240,7 @@ impl Evaluator<'_> {
     }
 
     /// `-x`: negates and drops `__name__` (engine.go, `*parser.UnaryExpr`).
-    fn unary_minus(&self, e: &Expr) -> Result<Val, Error> {
+    fn unary_minus(&self, e: &Expr) -> Result<Val, QueryError> {
         match self.eval(e)? {
             Val::Scalar(mut v) => {
                 v.iter_mut().for_each(|x| *x = -*x);
@@ -268,8 +268,8 @@ impl Evaluator<'_> {
     }
 }
 
-fn type_error(expected: &str, e: &Expr) -> Error {
-    Error::BadData(format!("expected {expected} in expression {e}"))
+fn type_error(expected: &str, e: &Expr) -> QueryError {
+    QueryError::BadData(format!("expected {expected} in expression {e}"))
 }
 
 pub(crate) fn duration_ms(d: &Duration) -> i64 {
@@ -304,7 +304,7 @@ pub(crate) fn drop_name(labels: &Labels) -> Labels {
 }
 
 /// Prometheus' `Matrix.ContainsSameLabelset` check on a whole result.
-pub(crate) fn check_unique_labels(series: &[RangeSeries]) -> Result<(), Error> {
+pub(crate) fn check_unique_labels(series: &[RangeSeries]) -> Result<(), QueryError> {
     let mut seen = std::collections::HashSet::with_capacity(series.len());
     if series.iter().all(|s| seen.insert(&s.labels)) {
         Ok(())
@@ -313,8 +313,8 @@ pub(crate) fn check_unique_labels(series: &[RangeSeries]) -> Result<(), Error> {
     }
 }
 
-pub(crate) fn duplicate_labelset() -> Error {
-    Error::Execution("vector cannot contain metrics with the same labelset".to_string())
+pub(crate) fn duplicate_labelset() -> QueryError {
+    QueryError::Execution("vector cannot contain metrics with the same labelset".to_string())
 }
 
 /// Whether `v` is Prometheus' staleness marker (one NaN bit pattern, not any NaN).

@@ -9,7 +9,7 @@ use super::{
     DEFAULT_EVAL_INTERVAL_MS, Evaluator, Grid, Point, RangeSeries, duration_ms, is_stale, offset_ms,
 };
 use crate::parse::selector_matchers;
-use crate::{Error, Series};
+use crate::{QueryError, Series};
 
 impl Evaluator<'_> {
     /// An instant vector selector, mirroring 2.42's `vectorSelectorSingle`:
@@ -21,7 +21,7 @@ impl Evaluator<'_> {
         &self,
         vs: &promql_parser::parser::VectorSelector,
         value: fn(i64, f64) -> f64,
-    ) -> Result<Vec<RangeSeries>, Error> {
+    ) -> Result<Vec<RangeSeries>, QueryError> {
         let matchers = selector_matchers(vs)?;
         let offset = offset_ms(&vs.offset);
         let at = self.at_ms(&vs.at);
@@ -70,7 +70,7 @@ impl Evaluator<'_> {
     }
 
     /// The input of a range function: a range selector or a subquery.
-    pub fn range_arg(&self, e: &Expr) -> Result<RangeArg, Error> {
+    pub fn range_arg(&self, e: &Expr) -> Result<RangeArg, QueryError> {
         match e {
             Expr::Paren(p) => self.range_arg(&p.expr),
             Expr::MatrixSelector(ms) => {
@@ -96,7 +96,7 @@ impl Evaluator<'_> {
                 })
             }
             Expr::Subquery(sq) => self.subquery(sq),
-            _ => Err(Error::BadData(format!(
+            _ => Err(QueryError::BadData(format!(
                 "expected a range vector, got expression {e}"
             ))),
         }
@@ -106,7 +106,7 @@ impl Evaluator<'_> {
     /// inner expression is evaluated once over steps aligned to multiples of
     /// the step since the epoch, from the first such step at or after
     /// `first evaluation time - offset - range` to `last evaluation time - offset`.
-    fn subquery(&self, sq: &SubqueryExpr) -> Result<RangeArg, Error> {
+    fn subquery(&self, sq: &SubqueryExpr) -> Result<RangeArg, QueryError> {
         let range = duration_ms(&sq.range);
         let step = sq
             .step

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{Point, RangeSeries, duplicate_labelset};
-use crate::{Error, Labels};
+use crate::{Labels, QueryError};
 
 /// Reads the values an evaluated vector has at each step, in step order,
 /// with one cursor per series.
@@ -71,7 +71,7 @@ impl SeriesBuilder {
             .is_some_and(|p| p.t == t)
     }
 
-    pub fn push(&mut self, id: usize, t: i64, v: f64) -> Result<(), Error> {
+    pub fn push(&mut self, id: usize, t: i64, v: f64) -> Result<(), QueryError> {
         if self.has(id, t) {
             return Err(duplicate_labelset());
         }

@@ -9,9 +9,9 @@ use promql_parser::parser::Expr;
 use super::map_points;
 use crate::eval::{Evaluator, Point, RangeSeries, Val};
 use crate::gomath::go_int64;
-use crate::{Error, Labels};
+use crate::{Labels, QueryError};
 
-pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Error> {
+pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, QueryError> {
     let f = field(name);
     match args.first() {
         None => {

@@ -7,9 +7,9 @@ use promql_parser::parser::Expr;
 
 use super::arg;
 use crate::eval::{Evaluator, Gather, SeriesBuilder, Val};
-use crate::{Error, Labels};
+use crate::{Labels, QueryError};
 
-pub(super) fn histogram_quantile(ev: &Evaluator, args: &[&Expr]) -> Result<Val, Error> {
+pub(super) fn histogram_quantile(ev: &Evaluator, args: &[&Expr]) -> Result<Val, QueryError> {
     let q = ev.eval_scalar(arg(args, 0)?)?;
     let input = ev.eval_vector(arg(args, 1)?)?;
     let mut out = SeriesBuilder::default();

@@ -6,21 +6,21 @@ use promql_parser::parser::Expr;
 use super::arg;
 use crate::eval::{Evaluator, Gather, RangeSeries, SeriesBuilder, Val};
 use crate::parse::is_label_name;
-use crate::{Error, Labels};
+use crate::{Labels, QueryError};
 
-pub(super) fn label_replace(ev: &Evaluator, args: &[&Expr]) -> Result<Val, Error> {
+pub(super) fn label_replace(ev: &Evaluator, args: &[&Expr]) -> Result<Val, QueryError> {
     let input = ev.eval_vector(arg(args, 0)?)?;
     let dst = ev.eval_string(arg(args, 1)?)?;
     let replacement = ev.eval_string(arg(args, 2)?)?;
     let src = ev.eval_string(arg(args, 3)?)?;
     let pattern = ev.eval_string(arg(args, 4)?)?;
     let regex = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|_| {
-        Error::Execution(format!(
+        QueryError::Execution(format!(
             "invalid regular expression in label_replace(): {pattern}"
         ))
     })?;
     if !is_label_name(&dst) {
-        return Err(Error::Execution(format!(
+        return Err(QueryError::Execution(format!(
             "invalid destination label name in label_replace(): {dst}"
         )));
     }
@@ -36,7 +36,7 @@ pub(super) fn label_replace(ev: &Evaluator, args: &[&Expr]) -> Result<Val, Error
     })
 }
 
-pub(super) fn label_join(ev: &Evaluator, args: &[&Expr]) -> Result<Val, Error> {
+pub(super) fn label_join(ev: &Evaluator, args: &[&Expr]) -> Result<Val, QueryError> {
     let input = ev.eval_vector(arg(args, 0)?)?;
     let dst = ev.eval_string(arg(args, 1)?)?;
     let separator = ev.eval_string(arg(args, 2)?)?;
@@ -44,14 +44,14 @@ pub(super) fn label_join(ev: &Evaluator, args: &[&Expr]) -> Result<Val, Error> {
     for a in args.iter().skip(3) {
         let src = ev.eval_string(a)?;
         if !is_label_name(&src) {
-            return Err(Error::Execution(format!(
+            return Err(QueryError::Execution(format!(
                 "invalid source label name in label_join(): {src}"
             )));
         }
         sources.push(src);
     }
     if !is_label_name(&dst) {
-        return Err(Error::Execution(format!(
+        return Err(QueryError::Execution(format!(
             "invalid destination label name in label_join(): {dst}"
         )));
     }
@@ -75,7 +75,7 @@ fn relabel(
     ev: &Evaluator,
     input: &[RangeSeries],
     mut f: impl FnMut(&Labels) -> Labels,
-) -> Result<Val, Error> {
+) -> Result<Val, QueryError> {
     let mut out = SeriesBuilder::default();
     let ids: Vec<usize> = input.iter().map(|s| out.id(f(&s.labels))).collect();
     let mut gather = Gather::new(input);

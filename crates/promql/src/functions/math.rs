@@ -4,11 +4,11 @@
 use promql_parser::parser::Expr;
 
 use super::{arg, map_points};
-use crate::Error;
+use crate::QueryError;
 use crate::eval::{Evaluator, Val};
 use crate::gomath::{self, go_max, go_min};
 
-pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Error> {
+pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, QueryError> {
     let input = ev.eval_vector(arg(args, 0)?)?;
     // Scalar arguments, one value per step.
     let scalars: Vec<Vec<f64>> = args
@@ -37,7 +37,7 @@ pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Er
         "clamp_max" => map_points(ev, &input, |step, v| Some(go_min(s(0, step)?, v)))?,
         _ => {
             let f = unary(name).ok_or_else(|| {
-                Error::BadData(format!(
+                QueryError::BadData(format!(
                     "function \"{name}\" is not supported by understudy"
                 ))
             })?;

@@ -8,11 +8,11 @@ mod range;
 
 use promql_parser::parser::{Call, Expr};
 
-use crate::Error;
+use crate::QueryError;
 use crate::eval::{Evaluator, Gather, Point, RangeSeries, SeriesBuilder, Val, drop_name};
 use crate::gomath::go_sort;
 
-pub(crate) fn call(ev: &Evaluator, c: &Call) -> Result<Val, Error> {
+pub(crate) fn call(ev: &Evaluator, c: &Call) -> Result<Val, QueryError> {
     let args: Vec<&Expr> = c.args.args.iter().map(|a| a.as_ref()).collect();
     let name = c.func.name;
     match name {
@@ -42,10 +42,10 @@ pub(crate) fn call(ev: &Evaluator, c: &Call) -> Result<Val, Error> {
     }
 }
 
-fn arg<'e>(args: &[&'e Expr], i: usize) -> Result<&'e Expr, Error> {
+fn arg<'e>(args: &[&'e Expr], i: usize) -> Result<&'e Expr, QueryError> {
     args.get(i)
         .copied()
-        .ok_or_else(|| Error::BadData(format!("missing argument {} of function call", i + 1)))
+        .ok_or_else(|| QueryError::BadData(format!("missing argument {} of function call", i + 1)))
 }
 
 /// Applies `f(step index, value)` to every point, dropping `__name__` and
@@ -54,7 +54,7 @@ pub(super) fn map_points(
     ev: &Evaluator,
     input: &[RangeSeries],
     mut f: impl FnMut(usize, f64) -> Option<f64>,
-) -> Result<Vec<RangeSeries>, Error> {
+) -> Result<Vec<RangeSeries>, QueryError> {
     let mut out = SeriesBuilder::default();
     let ids: Vec<usize> = input.iter().map(|s| out.id(drop_name(&s.labels))).collect();
     let mut gather = Gather::new(input);
@@ -69,7 +69,7 @@ pub(super) fn map_points(
 }
 
 /// `funcScalar`: the value of a one-element vector, else NaN.
-fn scalar(ev: &Evaluator, e: &Expr) -> Result<Val, Error> {
+fn scalar(ev: &Evaluator, e: &Expr) -> Result<Val, QueryError> {
     let input = ev.eval_vector(e)?;
     let mut gather = Gather::new(&input);
     let values = ev
@@ -85,7 +85,7 @@ fn scalar(ev: &Evaluator, e: &Expr) -> Result<Val, Error> {
 
 /// `funcTimestamp`: a selector's own sample times (engine.go special-cases a
 /// vector selector argument), otherwise the evaluation time.
-fn timestamp(ev: &Evaluator, e: &Expr) -> Result<Val, Error> {
+fn timestamp(ev: &Evaluator, e: &Expr) -> Result<Val, QueryError> {
     let mut inner = e;
     while let Expr::Paren(p) = inner {
         inner = &p.expr;
@@ -103,7 +103,7 @@ fn timestamp(ev: &Evaluator, e: &Expr) -> Result<Val, Error> {
 
 /// `funcAbsent`: 1 where the argument is empty, labelled from its equality
 /// matchers.
-fn absent(ev: &Evaluator, e: &Expr) -> Result<Val, Error> {
+fn absent(ev: &Evaluator, e: &Expr) -> Result<Val, QueryError> {
     let input = ev.eval_vector(e)?;
     let mut present = vec![false; ev.grid.len()];
     let start = ev.grid.start;
@@ -171,7 +171,7 @@ fn absent_labels(e: &Expr) -> crate::Labels {
 /// `sort.Reverse` of a heap order whose `Less` is true whenever its left
 /// value is NaN, so NaN ends up last either way and ties land where that
 /// exact algorithm leaves them.
-fn sort(ev: &Evaluator, e: &Expr, descending: bool) -> Result<Val, Error> {
+fn sort(ev: &Evaluator, e: &Expr, descending: bool) -> Result<Val, QueryError> {
     let mut input = ev.eval_vector(e)?;
     let value = |s: &RangeSeries| s.points.first().map_or(f64::NAN, |p| p.v);
     if descending {

@@ -7,7 +7,7 @@ use promql_parser::parser::Expr;
 use super::{absent_result, arg};
 use crate::eval::{Evaluator, Point, RangeArg, RangeSeries, Val, check_unique_labels, drop_name};
 use crate::rate::{Window, deriv, extrapolated_rate, instant_value, predict_linear};
-use crate::{Error, over_time};
+use crate::{QueryError, over_time};
 
 pub(super) fn is_range_function(name: &str) -> bool {
     matches!(
@@ -36,7 +36,7 @@ pub(super) fn is_range_function(name: &str) -> bool {
     )
 }
 
-pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, Error> {
+pub(super) fn call(ev: &Evaluator, name: &str, args: &[&Expr]) -> Result<Val, QueryError> {
     // The scalar parameters some take, one value per step.
     let (matrix_arg, scalar_args): (usize, &[usize]) = match name {
         "quantile_over_time" => (1, &[0]),
@@ -141,16 +141,16 @@ fn apply(name: &str, w: &Window, param: f64, scratch: &mut Vec<f64>) -> Option<f
 /// `funcHoltWinters`: double exponential smoothing with smoothing factor
 /// `sf` and trend factor `tf`, both checked (only for windows that have
 /// samples, as there Prometheus calls the function); none below two samples.
-fn holt_winters(vs: &[f64], sf: f64, tf: f64) -> Result<Option<f64>, Error> {
+fn holt_winters(vs: &[f64], sf: f64, tf: f64) -> Result<Option<f64>, QueryError> {
     // Written as Go's test so that NaN passes, as it does in Prometheus.
     if sf <= 0.0 || sf >= 1.0 {
-        return Err(Error::Execution(format!(
+        return Err(QueryError::Execution(format!(
             "invalid smoothing factor. Expected: 0 < sf < 1, got: {}",
             go_percent_f(sf)
         )));
     }
     if tf <= 0.0 || tf >= 1.0 {
-        return Err(Error::Execution(format!(
+        return Err(QueryError::Execution(format!(
             "invalid trend factor. Expected: 0 < tf < 1, got: {}",
             go_percent_f(tf)
         )));
@@ -183,7 +183,7 @@ fn go_percent_f(v: f64) -> String {
 
 /// `absent_over_time`: 1 at the steps where no series has a sample in its
 /// window (engine.go's special case).
-fn absent_over_time(ev: &Evaluator, input: &RangeArg, e: &Expr) -> Result<Val, Error> {
+fn absent_over_time(ev: &Evaluator, input: &RangeArg, e: &Expr) -> Result<Val, QueryError> {
     let mut present = vec![false; ev.grid.len()];
     for s in &input.series {
         ev.ctx.check_deadline()?;

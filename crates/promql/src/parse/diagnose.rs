@@ -38,7 +38,7 @@ pub(super) fn check_selector(selector: &str) -> Result<(), String> {
     syntax::check_selector(selector).map_err(|d| at(selector, d.pos, &d.message))
 }
 
-/// `ParseErr.Error()`: line and column of a byte offset.
+/// `ParseErr.QueryError()`: line and column of a byte offset.
 fn at(query: &str, pos: usize, message: &str) -> String {
     let before = query.get(..pos).unwrap_or(query);
     let line = 1 + before.matches('\n').count();

@@ -7,7 +7,7 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tok {
     Eof,
-    Error,
+    QueryError,
     Comment,
     Comma,
     Colon,
@@ -78,7 +78,7 @@ pub(super) enum Keyword {
     Without,
 }
 
-/// One token: kind, byte offset and text (for `Error`, the message).
+/// One token: kind, byte offset and text (for `QueryError`, the message).
 #[derive(Debug, Clone)]
 pub(super) struct Item {
     pub tok: Tok,
@@ -98,7 +98,7 @@ impl Item {
             Tok::Str => format!("string {}", self.quoted()),
             Tok::Duration => format!("duration {}", self.quoted()),
             Tok::Comment => format!("comment {}", self.quoted()),
-            Tok::Error => self.val.clone(),
+            Tok::QueryError => self.val.clone(),
             // `@` has no entry in Prometheus' table of token names, so Go
             // prints its number.
             Tok::Op(Op::At) => format!("\"<Item 57385>\" <op:{}>", self.val),
@@ -160,7 +160,7 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
-/// Tokens up to and including the first `Eof` or `Error`.
+/// Tokens up to and including the first `Eof` or `QueryError`.
 pub(super) fn lex(input: &str) -> Vec<Item> {
     let mut l = Lexer {
         input,
@@ -180,7 +180,7 @@ pub(super) fn lex(input: &str) -> Vec<Item> {
             Some(next) => next,
             None => return l.items,
         };
-        if l.items.last().is_some_and(|i| i.tok == Tok::Error) {
+        if l.items.last().is_some_and(|i| i.tok == Tok::QueryError) {
             return l.items;
         }
     }
@@ -249,7 +249,7 @@ impl Lexer<'_> {
 
     fn error(&mut self, message: String) -> Option<State> {
         self.items.push(Item {
-            tok: Tok::Error,
+            tok: Tok::QueryError,
             pos: self.start,
             val: message,
         });
@@ -689,15 +689,15 @@ mod tests {
     fn errors_and_positions_as_prometheus() {
         assert_eq!(
             last("sum(foo"),
-            (Tok::Error, 7, "unclosed left parenthesis".to_string())
+            (Tok::QueryError, 7, "unclosed left parenthesis".to_string())
         );
         assert_eq!(
             last("foo[5x]"),
-            (Tok::Error, 4, "bad duration syntax: \"5\"".to_string())
+            (Tok::QueryError, 4, "bad duration syntax: \"5\"".to_string())
         );
         assert_eq!(
             last("foo}"),
-            (Tok::Error, 3, "unexpected character: '}'".to_string())
+            (Tok::QueryError, 3, "unexpected character: '}'".to_string())
         );
         assert_eq!(last("(1))").1, 4);
         assert_eq!(last("foo + 1").0, Tok::Eof);

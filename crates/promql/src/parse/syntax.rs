@@ -97,7 +97,7 @@ fn parser(query: &str) -> Parser {
         .filter(|i| i.tok != Tok::Comment)
         .collect();
     if items.is_empty() {
-        // lex() always ends with Eof or Error; this keeps peek() total.
+        // lex() always ends with Eof or QueryError; this keeps peek() total.
         items.push(Item {
             tok: Tok::Eof,
             pos: query.len(),
@@ -199,7 +199,7 @@ type Parsed<T> = Result<T, Diagnosis>;
 
 impl Parser {
     fn peek(&self) -> &Item {
-        // The items end with Eof or Error, and advance() stops there.
+        // The items end with Eof or QueryError, and advance() stops there.
         &self.items[self.i.min(self.items.len().saturating_sub(1))]
     }
 
@@ -211,7 +211,7 @@ impl Parser {
 
     fn advance(&mut self) -> Item {
         let item = self.peek().clone();
-        if !matches!(item.tok, Tok::Eof | Tok::Error) {
+        if !matches!(item.tok, Tok::Eof | Tok::QueryError) {
             self.i += 1;
         }
         item
@@ -221,7 +221,7 @@ impl Parser {
     /// otherwise "unexpected …" in the innermost context.
     fn unexpected(&self, context: Option<&str>, expected: Option<&str>) -> Diagnosis {
         let item = self.peek();
-        if item.tok == Tok::Error {
+        if item.tok == Tok::QueryError {
             return Diagnosis {
                 pos: item.pos,
                 message: item.val.clone(),
@@ -490,7 +490,7 @@ impl Parser {
                 // what follows is a lexical error, read first).
                 Tok::Comma if !starts_expression(self.peek_at(1)) => {
                     let comma = self.advance().pos;
-                    if self.peek().tok == Tok::Error {
+                    if self.peek().tok == Tok::QueryError {
                         return Err(self.unexpected(None, None));
                     }
                     return Err(Diagnosis {

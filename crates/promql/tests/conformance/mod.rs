@@ -365,7 +365,7 @@ fn issue_16_functions_match_prometheus_2_42_exactly() {
 fn compare(
     failures: &mut Vec<String>,
     what: &str,
-    ours: Result<Normal, understudy_promql::Error>,
+    ours: Result<Normal, understudy_promql::QueryError>,
     theirs: Result<Normal, Failure>,
 ) {
     let ours = ours.map_err(|e| failure(&e));

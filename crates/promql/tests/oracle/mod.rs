@@ -19,12 +19,12 @@ pub struct Failure {
 }
 
 /// The engine's error in Prometheus' terms.
-pub fn failure(e: &understudy_promql::Error) -> Failure {
+pub fn failure(e: &understudy_promql::QueryError) -> Failure {
     let kind = match e {
-        understudy_promql::Error::BadData(_) => "bad_data",
-        understudy_promql::Error::Execution(_) => "execution",
-        understudy_promql::Error::Timeout(_) => "timeout",
-        understudy_promql::Error::Canceled(_) => "canceled",
+        understudy_promql::QueryError::BadData(_) => "bad_data",
+        understudy_promql::QueryError::Execution(_) => "execution",
+        understudy_promql::QueryError::Timeout(_) => "timeout",
+        understudy_promql::QueryError::Canceled(_) => "canceled",
     };
     Failure {
         kind: kind.to_string(),
