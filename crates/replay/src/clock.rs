@@ -18,16 +18,23 @@ pub const MAX_SPEED: f64 = 1000.0;
 /// The recording's span and how replay walks through it.
 #[derive(Debug, Clone)]
 pub struct ClockOptions {
+    /// The recording's start, ms since the epoch.
     pub rec_start: i64,
+    /// The recording's end, ms since the epoch; the position never passes it.
     pub rec_end: i64,
     /// Where to begin, from the recording's start.
     pub start_at_ms: i64,
+    /// Recording ms per wall ms; outside (0, [`MAX_SPEED`]] it is taken
+    /// as 1.
     pub speed: f64,
+    /// Start over at the end instead of stopping there.
     pub looping: bool,
     /// Serve original timestamps, the whole recording visible.
     pub no_shift: bool,
 }
 
+/// Where a replay is: recording time as a function of wall time, moved by
+/// the control API. Callers share it behind a mutex; every method is quick.
 #[derive(Debug)]
 pub struct Clock {
     opts: ClockOptions,
@@ -50,8 +57,11 @@ pub struct Mapping {
     pub position: i64,
     /// Display (wall) time of recording time `anchor_pos`.
     pub anchor_wall: i64,
+    /// The recording time displayed at `anchor_wall`.
     pub anchor_pos: i64,
+    /// Recording ms per wall ms (the speed set, also while paused).
     pub speed: f64,
+    /// Display time is recording time.
     pub no_shift: bool,
     /// Wall time of this snapshot.
     pub now_wall: i64,
@@ -82,20 +92,31 @@ impl Mapping {
 /// What `/-/replay` reports.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Status {
+    /// The replay position, recording time (ms since the epoch).
     pub position_ms: i64,
     /// The display time of the position: "now" on the replay's graphs.
     pub now_ms: i64,
+    /// The position from the recording's start, ms.
     pub offset_ms: i64,
+    /// The recording's length, ms.
     pub duration_ms: i64,
+    /// The speed set, kept while paused.
     pub speed: f64,
+    /// Whether the position stands still.
     pub paused: bool,
+    /// Whether the replay starts over at the end.
     pub looping: bool,
+    /// Whether original timestamps are served.
     pub no_shift: bool,
+    /// The recording's start, ms since the epoch.
     pub recording_start_ms: i64,
+    /// The recording's end, ms since the epoch.
     pub recording_end_ms: i64,
 }
 
 impl Clock {
+    /// A clock at `opts.start_at_ms`, playing, with that position shown at
+    /// `now_wall` (ms since the epoch).
     pub fn new(opts: ClockOptions, now_wall: i64) -> Clock {
         let start = opts
             .rec_start
@@ -183,11 +204,13 @@ impl Clock {
         self.anchor_instant = Instant::now();
     }
 
+    /// Stops the position where it is; pausing twice changes nothing.
     pub fn pause(&mut self) {
         self.reanchor();
         self.paused = true;
     }
 
+    /// Plays on from where the position stands.
     pub fn resume(&mut self) {
         self.reanchor();
         self.paused = false;
@@ -213,6 +236,8 @@ impl Clock {
         self.seek(offset);
     }
 
+    /// Plays at `speed` from now on; a speed not above 0 or over
+    /// [`MAX_SPEED`] is ignored (the control API refuses it first).
     pub fn set_speed(&mut self, speed: f64) {
         if speed > 0.0 && speed <= MAX_SPEED {
             self.reanchor();
@@ -220,6 +245,8 @@ impl Clock {
         }
     }
 
+    /// The state `/-/replay` reports; like [`Clock::mapping`], may start
+    /// a loop over.
     pub fn status(&mut self) -> Status {
         let m = self.mapping();
         Status {

@@ -45,6 +45,9 @@ pub struct Queries {
 }
 
 impl Queries {
+    /// Queries run by `engine` within `limits`, at most
+    /// `limits.max_concurrency` at once; the others wait for a place, within
+    /// their timeout.
     pub fn new(limits: QueryLimits, engine: Engine) -> Queries {
         Queries {
             gate: Arc::new(Semaphore::new(limits.max_concurrency.max(1))),

@@ -15,6 +15,8 @@ pub use understudy_core::{QUERY_LABEL, RESULT_METRIC};
 
 const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 
+/// The recorded answers, by normalized expression, their series without
+/// the query label.
 #[derive(Debug, Default)]
 pub struct Recorded {
     by_query: HashMap<String, MemStorage>,
@@ -51,10 +53,12 @@ impl Recorded {
         None
     }
 
+    /// Number of distinct expressions recorded.
     pub fn len(&self) -> usize {
         self.by_query.len()
     }
 
+    /// Whether no answer was recorded.
     pub fn is_empty(&self) -> bool {
         self.by_query.is_empty()
     }
@@ -83,11 +87,16 @@ fn at(series: &[Series], t: i64, lookback_ms: i64) -> Vec<Sample> {
         .collect()
 }
 
+/// An instant query answered from one expression's recorded answers
+/// (`view` over them): each series' latest sample at most `lookback_ms`
+/// before `t` (display ms), stale markers skipped.
 pub fn instant(view: &ReplayView<'_>, t: i64, lookback_ms: i64) -> Value {
     let series = view.select(&[], t - lookback_ms, t);
     Value::Vector(at(&series, t, lookback_ms))
 }
 
+/// A range query answered from one expression's recorded answers, as
+/// [`instant`] at every step from `start` to `end` (display ms).
 pub fn range(view: &ReplayView<'_>, start: i64, end: i64, step: i64, lookback_ms: i64) -> Value {
     let series = view.select(&[], start - lookback_ms, end);
     let mut out: Vec<Series> = series

@@ -21,9 +21,11 @@ use crate::recorded::Recorded;
 /// What the handlers share.
 #[derive(Debug)]
 pub struct AppState {
+    /// Every recorded series but the recorded answers, at recording times.
     pub storage: MemStorage,
     /// Query results recorded live, served for exactly their expression.
     pub recorded: Recorded,
+    /// Where the replay is; locked briefly by every request.
     pub clock: Mutex<Clock>,
     /// Where PromQL queries run, within their limits.
     pub queries: Queries,
@@ -37,7 +39,9 @@ pub struct AppState {
 /// the manifest has none) and labels.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RecordingName {
+    /// The manifest's name, else the directory's.
     pub name: String,
+    /// The manifest's labels (`scenario = "conflict"`).
     pub labels: BTreeMap<String, String>,
 }
 
@@ -59,6 +63,7 @@ impl RecordingName {
 }
 
 impl AppState {
+    /// The clock's mapping now (see [`Clock::mapping`]).
     pub fn mapping(&self) -> Mapping {
         self.clock
             .lock()
@@ -66,6 +71,7 @@ impl AppState {
             .mapping()
     }
 
+    /// Runs `f` with the clock locked; keep it short, every request waits.
     pub fn with_clock<T>(&self, f: impl FnOnce(&mut Clock) -> T) -> T {
         f(&mut self.clock.lock().unwrap_or_else(|e| e.into_inner()))
     }
@@ -74,9 +80,15 @@ impl AppState {
 /// How to replay.
 #[derive(Debug, Clone)]
 pub struct ReplayOptions {
+    /// Where to begin, ms from the recording's start (`--start-at`).
     pub start_at_ms: i64,
+    /// Recording ms per wall ms (`--speed`); outside (0, [`MAX_SPEED`]]
+    /// it is taken as 1.
     pub speed: f64,
+    /// Start over at the end (`--loop`).
     pub looping: bool,
+    /// Serve original timestamps, the whole recording visible
+    /// (`--no-shift`).
     pub no_shift: bool,
     /// Timeout, concurrency and samples of PromQL queries.
     pub limits: QueryLimits,
@@ -85,13 +97,22 @@ pub struct ReplayOptions {
 /// A recording loaded for replay, and its span.
 #[derive(Debug)]
 pub struct Loaded {
+    /// Every recorded series but the recorded answers.
     pub storage: MemStorage,
+    /// The recorded answers, by expression.
     pub recorded: Recorded,
+    /// Every object revision, for the Kubernetes API.
     pub objects: Timeline,
+    /// The recording's name and labels.
     pub recording: RecordingName,
+    /// The span's start, ms since the epoch (see
+    /// [`understudy_timeline::Timeline::span`]).
     pub start_ms: i64,
+    /// The span's end, ms since the epoch.
     pub end_ms: i64,
+    /// Series in `storage`.
     pub series: usize,
+    /// Samples read, answers included.
     pub samples: usize,
 }
 
@@ -119,6 +140,8 @@ pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
     })
 }
 
+/// The handlers' state for `loaded`, its clock showing the start position
+/// at `now_wall` (ms since the epoch).
 pub fn state(loaded: Loaded, opts: &ReplayOptions, now_wall: i64) -> Arc<AppState> {
     let clock = Clock::new(
         ClockOptions {

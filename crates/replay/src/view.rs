@@ -6,9 +6,13 @@ use understudy_promql::{Labels, Matcher, MemStorage, Queryable, Series};
 
 use crate::clock::Mapping;
 
+/// A [`Queryable`] over `base` that shows each sample at its display time
+/// under `map` and hides what lies after the replay position.
 #[derive(Debug)]
 pub struct ReplayView<'a> {
+    /// The samples at recording times.
     pub base: &'a MemStorage,
+    /// The clock's mapping the view is taken at; fixed for the view's life.
     pub map: Mapping,
     /// Answers recorded live, consulted before evaluating.
     pub recorded: Option<&'a crate::recorded::Recorded>,

@@ -12,8 +12,11 @@ use crate::kube::timeline::Timeline;
 pub struct TickerEvent {
     /// Recording time (ms).
     pub position_ms: i64,
+    /// What happened: `rescale`, `pod-created`, `pod-killed`, …; the page
+    /// styles the line by it.
     #[serde(rename = "kind")]
     pub kind: &'static str,
+    /// The line as shown: for a rescale the HPA and the Event's message.
     pub text: String,
 }
 

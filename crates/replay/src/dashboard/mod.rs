@@ -12,8 +12,8 @@
 //! follows) and, before a recording's load arrives, counts down to it:
 //! `/dashboard/spec.json` carries both beside the panels.
 
-pub mod events;
-pub mod spec;
+mod events;
+mod spec;
 
 use std::sync::{Arc, OnceLock};
 
@@ -41,6 +41,7 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 /// What the page's handlers share.
 #[derive(Debug)]
 pub struct DashboardState {
+    /// The page's panels and settings, served as `/dashboard/spec.json`.
     pub spec: Spec,
     /// The replay, for the ticker and the title; `None` live.
     pub replay: Option<Arc<AppState>>,

@@ -26,7 +26,9 @@ pub enum Mode {
 /// `/dashboard/spec.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Spec {
+    /// The Grafana dashboard's title.
     pub title: String,
+    /// Replay or live, which decides where "now" comes from.
     pub mode: Mode,
     /// The dashboard's time range, ending at "now".
     pub range_ms: i64,
@@ -34,23 +36,29 @@ pub struct Spec {
     pub refresh_ms: i64,
     /// The smallest step of a query (the scrape interval).
     pub min_step_ms: i64,
+    /// The panels drawn, in the dashboard's order.
     pub panels: Vec<PanelSpec>,
     /// Things in the dashboard the page does not do.
     pub notes: Vec<String>,
 }
 
+/// One time series panel of the page.
 #[derive(Debug, Clone, Serialize)]
 pub struct PanelSpec {
     /// Unique among the panels; the element id is `panel-<id>`.
     pub id: String,
+    /// The panel's title.
     pub title: String,
     /// Grafana's unit id (`percentunit`, `cores`, `mps`, `short`, …).
     pub unit: String,
+    /// Its targets, in order.
     pub queries: Vec<QuerySpec>,
 }
 
+/// One target of a panel.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuerySpec {
+    /// The PromQL, dashboard variables substituted.
     pub expr: String,
     /// `legendFormat` (`{{pod}}`), if any.
     pub legend: Option<String>,

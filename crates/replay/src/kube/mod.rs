@@ -12,19 +12,19 @@
 //!   revision of the rest — and resourceVersions keep growing across jumps
 //!   ([`versions`]), so clients never need to list again.
 //! - Server-side printing (`as=Table`) with the columns the API server
-//!   prints ([`table`](mod@table)).
+//!   prints (`table.rs`).
 //! - Polled raw answers (custom and external metrics APIs) as recorded,
-//!   else custom metrics built from recorded series ([`metrics`]).
+//!   else custom metrics built from recorded series (`metrics.rs`).
 //! - Every write answers 405: a replay changes nothing.
 //!
-//! Object timestamps are shifted like samples ([`shift`]).
+//! Object timestamps are shifted like samples (`shift.rs`).
 
 #[cfg(test)]
 mod fixtures;
-pub mod metrics;
-pub mod resources;
-pub mod shift;
-pub mod table;
+mod metrics;
+mod resources;
+mod shift;
+mod table;
 pub mod timeline;
 pub mod versions;
 pub mod watch;
@@ -60,12 +60,14 @@ const BOOKMARK_EVERY: Duration = Duration::from_secs(10);
 /// What the Kubernetes API handlers share.
 #[derive(Debug)]
 pub struct KubeState {
+    /// The replay whose clock and objects are served.
     pub app: Arc<AppState>,
     /// The recording's name, for the 405 message.
     pub recording: String,
 }
 
 impl KubeState {
+    /// The state serving `app`'s objects; `recording` names it in messages.
     pub fn new(app: Arc<AppState>, recording: String) -> KubeState {
         KubeState { app, recording }
     }

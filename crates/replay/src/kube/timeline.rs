@@ -25,7 +25,9 @@ const RAW_KIND: &str = "APIResponse";
 pub struct Change {
     /// Recording time (ms) at which it was observed.
     pub at: i64,
+    /// Index of the object's resource in [`Timeline::resources`].
     pub resource: usize,
+    /// Added, modified or deleted (relist markers are not changes).
     pub event: WatchEvent,
     /// The object with `metadata.resourceVersion` set to this change's.
     pub object: Arc<Value>,
@@ -45,6 +47,7 @@ struct History {
 /// Every object change of a recording, and the polled raw answers.
 #[derive(Debug)]
 pub struct Timeline {
+    /// Every resource served: the recorded kinds and their API metadata.
     pub resources: Resources,
     changes: Vec<Change>,
     objects: Vec<History>,

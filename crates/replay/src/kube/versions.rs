@@ -23,6 +23,7 @@ use crate::server::AppState;
 /// its epoch, and the state of the recording at the position.
 #[derive(Debug, Clone, Copy)]
 pub struct Now {
+    /// The clock's mapping when it was read.
     pub mapping: Mapping,
     /// The clock's jumps so far.
     pub epoch: u64,
@@ -41,6 +42,8 @@ impl Now {
         Now::at(&app.objects, mapping, epoch)
     }
 
+    /// The "now" of `timeline` under `mapping`, after `epoch` jumps; for
+    /// callers that already read the clock.
     pub fn at(timeline: &Timeline, mapping: Mapping, epoch: u64) -> Now {
         Now {
             local: timeline.rv_at(mapping.position),

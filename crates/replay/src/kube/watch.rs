@@ -28,7 +28,10 @@ use crate::clock::Mapping;
 /// One event of a watch stream, its object as served.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
+    /// `ADDED`, `MODIFIED` or `DELETED`, as the API server sends them
+    /// (bookmarks and errors are written by the handler).
     pub kind: &'static str,
+    /// The object, time-shifted, with the resourceVersion the replay gives it.
     pub object: Value,
     /// The display time its printed columns (a Table's AGE) are computed
     /// at: now, or for an object dropped as the client last saw it, when
