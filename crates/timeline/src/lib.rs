@@ -17,6 +17,8 @@
 //! Today it holds everything in memory; it is where a storage whose memory
 //! follows the query (compressed or read lazily, with a label index) goes.
 
+pub mod chunk;
+pub mod index;
 pub mod load;
 
 use std::path::Path;
