@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use understudy_core::TimeRange;
 use understudy_plugin::{HostConfig, MetricKind, Mode, PluginHost, push_recording};
-use understudy_promql::MemStorage;
+use understudy_promql::Queryable;
 use understudy_timeline::Timeline;
 
 use crate::kpi::{Better, ComputedBy, Kpi, Measure, Unit};
@@ -110,7 +110,7 @@ pub fn run_plugins(
 pub fn plugin_kpis(
     host: &PluginHost,
     file: &Path,
-    storage: &MemStorage,
+    storage: &dyn Queryable,
     w: TimeRange,
     run: &str,
 ) -> Result<Vec<Kpi>, AnalyzeError> {

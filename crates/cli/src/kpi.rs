@@ -12,8 +12,8 @@ use serde_json::json;
 use understudy_core::TimeRange;
 pub use understudy_plugin::push_recording;
 use understudy_plugin::{HostConfig, Mode, Plugin, PluginHost, RunResult};
-use understudy_promql::MemStorage;
 use understudy_store::{Appended, Existing, SourceInfo, StoreError};
+use understudy_timeline::ChunkStorage;
 use understudy_timeline::Timeline;
 
 use crate::{human, output};
@@ -90,7 +90,7 @@ pub fn parse_config(pairs: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 /// The recording's samples in memory, and its span.
-pub fn load_recording(dir: &Path) -> Result<(MemStorage, TimeRange)> {
+pub fn load_recording(dir: &Path) -> Result<(ChunkStorage, TimeRange)> {
     let timeline = Timeline::load_samples(dir)
         .with_context(|| format!("failed to load recording {}", dir.display()))?;
     Ok((timeline.storage, timeline.span))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use understudy_core::{LabelError, Labels, SampleBatch, Series, TimeRange};
-use understudy_promql::{Engine, MemStorage, Value};
+use understudy_promql::{Engine, Queryable, Value};
 
 use crate::{Batch, Evaluator, Input, Outputs, Plugin, PluginError, SeriesColumns};
 
@@ -74,7 +74,7 @@ fn time(ms: i64) -> String {
 /// outputs do not depend on the window; each push costs a query per input
 /// over every series, so fewer, longer windows are faster.
 pub fn push_recording(
-    storage: &MemStorage,
+    storage: &dyn Queryable,
     span: TimeRange,
     plugin: &Plugin,
     evaluator: &mut Evaluator,

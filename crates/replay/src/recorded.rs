@@ -5,9 +5,9 @@
 //! and evaluates everything else.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use understudy_promql::{Labels, MemStorage, Queryable, Sample, Series, Value};
+use understudy_promql::{Labels, Queryable, Sample, Series, Value};
+use understudy_timeline::ChunkStorage;
 
 use crate::view::ReplayView;
 
@@ -19,7 +19,7 @@ const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 /// the query label.
 #[derive(Debug, Default)]
 pub struct Recorded {
-    by_query: HashMap<String, MemStorage>,
+    by_query: HashMap<String, ChunkStorage>,
 }
 
 /// One spelling per expression: `sum by(pod)(x)` and `sum by (pod) (x)` are
@@ -32,25 +32,21 @@ fn normalize(query: &str) -> String {
 }
 
 impl Recorded {
-    /// Takes a series if it is a recorded answer (it carries `understudy_query`).
-    pub fn take(&mut self, series: Series) -> Option<Series> {
-        let Some(query) = series.labels.get(QUERY_LABEL).map(str::to_owned) else {
-            return Some(series);
-        };
-        let labels = Labels::new(
-            series
-                .labels
-                .0
+    /// The answers among `series` (those carrying `understudy_query`), by
+    /// expression; the other series are left out.
+    pub fn new(series: impl IntoIterator<Item = Series>) -> Recorded {
+        let mut by_query: HashMap<String, Vec<Series>> = HashMap::new();
+        for s in series {
+            if let Some((query, stored)) = answer(s) {
+                by_query.entry(query).or_default().push(stored);
+            }
+        }
+        Recorded {
+            by_query: by_query
                 .into_iter()
-                .filter(|(k, v)| k != QUERY_LABEL && !(k == "__name__" && v == RESULT_METRIC)),
-        );
-        let stored = Series { labels, ..series };
-        self.by_query
-            .entry(normalize(&query))
-            .or_default()
-            .series
-            .push(Arc::new(stored));
-        None
+                .map(|(q, s)| (q, ChunkStorage::new(s)))
+                .collect(),
+        }
     }
 
     /// Number of distinct expressions recorded.
@@ -64,9 +60,24 @@ impl Recorded {
     }
 
     /// The recorded answers of `query`, if it was recorded.
-    pub fn find(&self, query: &str) -> Option<&MemStorage> {
+    pub fn find(&self, query: &str) -> Option<&ChunkStorage> {
         self.by_query.get(&normalize(query))
     }
+}
+
+/// A recorded answer's expression (normalized) and its series without the
+/// query label; `None` for any other series.
+fn answer(series: Series) -> Option<(String, Series)> {
+    let query = series.labels.get(QUERY_LABEL)?.to_owned();
+    let labels = Labels::new(
+        series
+            .labels
+            .0
+            .into_iter()
+            .filter(|(k, v)| k != QUERY_LABEL && !(k == "__name__" && v == RESULT_METRIC)),
+    );
+    let stored = Series { labels, ..series };
+    Some((normalize(&query), stored))
 }
 
 /// The recorded value of each series at `t`: its latest sample in the

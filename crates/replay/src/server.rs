@@ -9,7 +9,8 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use understudy_promql::{Engine, MemStorage};
+use understudy_promql::Engine;
+use understudy_timeline::ChunkStorage;
 
 use crate::api;
 use crate::clock::{Clock, ClockOptions, MAX_SPEED, Mapping, Status};
@@ -22,7 +23,7 @@ use crate::recorded::Recorded;
 #[derive(Debug)]
 pub struct AppState {
     /// Every recorded series but the recorded answers, at recording times.
-    pub storage: MemStorage,
+    pub storage: ChunkStorage,
     /// Query results recorded live, served for exactly their expression.
     pub recorded: Recorded,
     /// Where the replay is; locked briefly by every request.
@@ -98,7 +99,7 @@ pub struct ReplayOptions {
 #[derive(Debug)]
 pub struct Loaded {
     /// Every recorded series but the recorded answers.
-    pub storage: MemStorage,
+    pub storage: ChunkStorage,
     /// The recorded answers, by expression.
     pub recorded: Recorded,
     /// Every object revision, for the Kubernetes API.
@@ -122,14 +123,9 @@ pub struct Loaded {
 pub fn load(dir: &Path) -> Result<Loaded, understudy_store::StoreError> {
     let timeline = understudy_timeline::Timeline::load(dir)?;
     let recording = RecordingName::of(dir, &understudy_store::Manifest::load(dir)?);
-    let mut recorded = Recorded::default();
-    for answer in timeline.answers {
-        // Every answer carries the query label, so each is taken.
-        let kept = recorded.take(answer);
-        debug_assert!(kept.is_none(), "an answer without its query label");
-    }
+    let recorded = Recorded::new(timeline.answers);
     Ok(Loaded {
-        series: timeline.storage.series.len(),
+        series: timeline.storage.len(),
         samples: timeline.samples,
         storage: timeline.storage,
         recorded,

@@ -2,7 +2,8 @@
 //! time and cut at the replay position, so nothing from the future leaks
 //! into any endpoint.
 
-use understudy_promql::{Labels, Matcher, MemStorage, Queryable, Series};
+use understudy_promql::{Labels, Matcher, Queryable, Series};
+use understudy_timeline::ChunkStorage;
 
 use crate::clock::Mapping;
 
@@ -11,7 +12,7 @@ use crate::clock::Mapping;
 #[derive(Debug)]
 pub struct ReplayView<'a> {
     /// The samples at recording times.
-    pub base: &'a MemStorage,
+    pub base: &'a ChunkStorage,
     /// The clock's mapping the view is taken at; fixed for the view's life.
     pub map: Mapping,
     /// Answers recorded live, consulted before evaluating.
@@ -23,17 +24,25 @@ impl ReplayView<'_> {
     /// found without copying samples: the series and label endpoints need
     /// only labels, and may ask about every series of the recording.
     pub fn labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
+        let Some((rmin, rmax)) = self.recording_window(mint, maxt) else {
+            return Vec::new();
+        };
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
         self.base
             .matching(matchers)
-            .filter(|s| {
-                let ts = &s.timestamps[..s.timestamps.len().min(s.values.len())];
+            .filter(|(_, chunks)| {
+                // Only the chunks around the window are decoded, into
+                // buffers reused from series to series.
+                ts.clear();
+                vs.clear();
+                chunks.decode_into(rmin, rmax, &mut ts, &mut vs);
                 // Display time grows with recording time: the first sample
                 // shown at or after `mint` decides.
                 let first = ts.partition_point(|&r| self.map.display(r) < mint);
                 ts.get(first)
                     .is_some_and(|&r| r <= self.map.position && self.map.display(r) <= maxt)
             })
-            .map(|s| s.labels.clone())
+            .map(|(labels, _)| labels.clone())
             .collect()
     }
 

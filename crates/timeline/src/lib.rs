@@ -1,5 +1,6 @@
-//! A recording in memory, ready to query: every sample as PromQL series
-//! ([`understudy_promql::MemStorage`]) and every object revision. Replay,
+//! A recording in memory, ready to query: every sample compressed and
+//! indexed by label ([`ChunkStorage`], a PromQL [`understudy_promql::Queryable`])
+//! and every object revision. Replay,
 //! `kpi run`, `analyze` and the live plugin windows all read through here.
 //!
 //! # Brief overview
@@ -8,22 +9,29 @@
 //!   [`Timeline::answers`], so queries over the storage never see them.
 //! - [`load::load_start`]: when a run's load arrives, the one rule `analyze`
 //!   aligns runs on and the stage dashboard counts down to.
+//! - [`ChunkStorage`] holds the samples as XOR chunks ([`chunk`]) behind
+//!   a postings index ([`index`]): a selection decodes only the chunks of
+//!   the series it matches that overlap its time range.
 //! - [`series`] and [`storage`] are the one conversion from core's series
 //!   (metric name + labels) to PromQL's (one sorted label set with
 //!   `__name__`), for a recording or for a window of live samples.
 //!
 //! Why a crate of its own: the store knows Parquet, not PromQL, and PromQL
 //! knows series, not recordings; this layer joins them, below every reader.
-//! Today it holds everything in memory; it is where a storage whose memory
-//! follows the query (compressed or read lazily, with a label index) goes.
+//! Why compressed chunks in memory rather than decoded vectors: a sample
+//! costs 16 bytes decoded and about 1–2 compressed (regular scrapes), so a
+//! day of a 10,000-series cluster fits where a few hours did, and a query
+//! decodes only what it reads.
 
 pub mod chunk;
+pub mod chunked;
 pub mod index;
 pub mod load;
 
 use std::path::Path;
 use std::sync::Arc;
 
+pub use chunked::ChunkStorage;
 use understudy_core::{ObjectRevision, QUERY_LABEL, TimeRange};
 use understudy_promql::{Labels, MemStorage, Series};
 use understudy_store::{Recording, StoreError};
@@ -31,8 +39,8 @@ use understudy_store::{Recording, StoreError};
 /// A recording read into memory.
 #[derive(Debug)]
 pub struct Timeline {
-    /// Every recorded series but the recorded query answers.
-    pub storage: MemStorage,
+    /// Every recorded series but the recorded query answers, compressed.
+    pub storage: ChunkStorage,
     /// Query results recorded live, each still carrying [`QUERY_LABEL`].
     pub answers: Vec<Series>,
     /// Every object revision, in time order (empty from
@@ -66,14 +74,21 @@ impl Timeline {
     fn read_samples(rec: &Recording) -> Result<Timeline, StoreError> {
         let all = rec.samples(TimeRange::ALL, |_| true)?;
         let samples = all.iter().map(|s| s.timestamps.len()).sum();
-        let (answers, plain): (Vec<Series>, Vec<Series>) = all
-            .into_iter()
-            .map(|s| series(&s.series, s.timestamps, s.values))
-            .partition(|s| s.labels.get(QUERY_LABEL).is_some());
+        let mut answers = Vec::new();
+        // Each series is compressed as it comes, its decoded samples freed.
+        let storage = ChunkStorage::new(all.into_iter().filter_map(|s| {
+            let s = series(&s.series, s.timestamps, s.values);
+            if s.labels.get(QUERY_LABEL).is_some() {
+                answers.push(s);
+                None
+            } else {
+                Some(s)
+            }
+        }));
         let m = rec.manifest();
         let (data_min, data_max) = m.data_span().unwrap_or((m.start_ms, m.start_ms));
         Ok(Timeline {
-            storage: storage(plain),
+            storage,
             answers,
             objects: Vec::new(),
             span: TimeRange {
@@ -144,8 +159,10 @@ mod tests {
         let t = Timeline::load(dir.path()).expect("load");
         assert_eq!(t.span, TimeRange::new(1_000, 5_000));
         assert_eq!(t.samples, 4);
-        assert_eq!(t.storage.series.len(), 1);
-        assert_eq!(t.storage.series[0].labels.get("__name__"), Some("up"));
+        let stored: Vec<Series> = t.storage.iter().collect();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].labels.get("__name__"), Some("up"));
+        assert_eq!(stored[0].timestamps, [2_000, 3_000]);
         assert_eq!(t.answers.len(), 1);
         assert_eq!(t.answers[0].labels.get(QUERY_LABEL), Some("sum(up)"));
     }

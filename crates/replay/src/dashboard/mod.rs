@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::json;
+use understudy_promql::{MatchOp, Matcher, Queryable, Series};
 
 use crate::params::Params;
 use crate::server::{AppState, RecordingName};
@@ -92,14 +93,30 @@ impl DashboardState {
     fn load_start(&self) -> Option<i64> {
         *self.load_start.get_or_init(|| {
             self.replay.as_ref().and_then(|r| {
-                understudy_timeline::load::load_start(|metric| {
-                    // The iterator outlives this call's borrow of the name.
-                    let metric = metric.to_owned();
+                // The two metrics the rule reads, decoded once.
+                let decoded: Vec<(&str, Series)> = [
+                    understudy_timeline::load::STREAM_LAST_SEQ,
+                    understudy_timeline::load::QUEUE_PENDING,
+                ]
+                .into_iter()
+                .flat_map(|metric| {
+                    let name = Matcher {
+                        name: "__name__".to_owned(),
+                        op: MatchOp::Equal,
+                        value: metric.to_owned(),
+                    };
                     r.storage
-                        .series
+                        .select(&[name], i64::MIN, i64::MAX)
+                        .into_iter()
+                        .map(move |s| (metric, s))
+                })
+                .collect();
+                understudy_timeline::load::load_start(|metric| {
+                    let metric = metric.to_owned();
+                    decoded
                         .iter()
-                        .filter(move |s| s.labels.get("__name__") == Some(metric.as_str()))
-                        .map(|s| (s.timestamps.as_slice(), s.values.as_slice()))
+                        .filter(move |(m, _)| *m == metric)
+                        .map(|(_, s)| (s.timestamps.as_slice(), s.values.as_slice()))
                 })
             })
         })

@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 use understudy_core::format_quantity;
-use understudy_promql::MemStorage;
+use understudy_promql::{MatchOp, Matcher};
+use understudy_timeline::ChunkStorage;
 
 use super::shift::format_time;
 use crate::clock::Mapping;
@@ -16,7 +17,7 @@ const LOOKBACK_MS: i64 = 300_000;
 /// MetricValueList of each pod's latest value of series `METRIC{namespace,
 /// pod}` at the replay position; `None` when no such series was recorded.
 pub fn pod_metric(
-    storage: &MemStorage,
+    storage: &ChunkStorage,
     m: &Mapping,
     namespace: &str,
     pod: &str,
@@ -25,19 +26,26 @@ pub fn pod_metric(
     let p = m.position;
     let mut known = false;
     let mut items: Vec<(String, Value)> = Vec::new();
-    for s in &storage.series {
-        let l = &s.labels;
-        if l.get("__name__") != Some(metric) || l.get("namespace") != Some(namespace) {
-            continue;
-        }
+    let equal = |name: &str, value: &str| Matcher {
+        name: name.to_owned(),
+        op: MatchOp::Equal,
+        value: value.to_owned(),
+    };
+    let matchers = [equal("__name__", metric), equal("namespace", namespace)];
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    for (l, chunks) in storage.matching(&matchers) {
         let Some(name) = l.get("pod") else { continue };
         known = true;
         if pod != "*" && pod != name {
             continue;
         }
-        let n = s.timestamps.partition_point(|&t| t <= p);
-        let Some(i) = n.checked_sub(1) else { continue };
-        let (t, v) = (s.timestamps[i], s.values[i]);
+        // Only the lookback window before the position can answer.
+        ts.clear();
+        vs.clear();
+        chunks.decode_into(p.saturating_sub(LOOKBACK_MS), p, &mut ts, &mut vs);
+        let (Some(&t), Some(&v)) = (ts.last(), vs.last()) else {
+            continue;
+        };
         if p - t > LOOKBACK_MS || !v.is_finite() {
             continue;
         }
