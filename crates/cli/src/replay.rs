@@ -105,9 +105,10 @@ pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let loaded = load(&args.dir)
         .with_context(|| format!("failed to load recording {}", args.dir.display()))?;
-    let (series, samples, span) = (
+    let (series, samples, held, span) = (
         loaded.series,
         loaded.samples,
+        loaded.storage.sample_bytes(),
         loaded.end_ms - loaded.start_ms,
     );
     if let Some(at) = args.start_at {
@@ -139,10 +140,11 @@ pub fn run(args: Args) -> Result<()> {
                 .with_context(|| format!("failed to listen on {}; choose another with --listen", args.listen))?;
             let addr = listener.local_addr().context("failed to read the listening address")?;
             info!(
-                "replaying {} ({} series, {} samples, {}) on http://{addr} (dashboard at http://{addr}/) — ready in {} ms",
+                "replaying {} ({} series, {} samples in {}, {}) on http://{addr} (dashboard at http://{addr}/) — ready in {} ms",
                 args.dir.display(),
                 human::count(series as u64),
                 human::count(samples as u64),
+                human::bytes(held as u64),
                 human::duration(span),
                 started.elapsed().as_millis()
             );

@@ -11,7 +11,9 @@ use crate::error::{IoContext, Result, StoreError, corrupt};
 use crate::fsutil::{sha256_file, try_lock};
 use crate::journal::JOURNAL_FILE;
 use crate::manifest::{Manifest, Segment, SegmentFile};
-use crate::tables::{SeriesIndex, check_sha256, object_rows, read_table, sample_columns, table};
+use crate::tables::{
+    SeriesIndex, check_sha256, for_each_batch, object_rows, read_table, sample_columns, table,
+};
 use crate::writer::LOCK_FILE;
 
 /// A recording opened for reading. Only sealed segments are read; a journal
@@ -237,6 +239,51 @@ impl Recording {
         }
         v.sort_by(|a, b| a.series.cmp(&b.series));
         Ok(v)
+    }
+
+    /// Every sample in `range`, streamed: `each(series_ref, series,
+    /// timestamps, values)` is called once per run of one series' samples in
+    /// a segment, segment after segment in the manifest's order, so memory
+    /// holds one decoded batch at a time. A series' runs come in time order
+    /// except where a later segment holds late samples (a `kpi run --write`
+    /// over the past): [`Recording::samples`] merges those, a streaming
+    /// reader must check.
+    pub fn for_each_sample_run(
+        &self,
+        range: TimeRange,
+        mut each: impl FnMut(u32, &Arc<Series>, &[i64], &[f64]),
+    ) -> Result<()> {
+        let index = SeriesIndex::load(&self.dir, &self.manifest)?;
+        let (mut ts_in, mut vs_in) = (Vec::new(), Vec::new());
+        for seg in self.segments_in(range) {
+            let Some(f) = table(seg, "samples") else {
+                continue;
+            };
+            let path = self.dir.join(&f.path);
+            for_each_batch(&self.dir, f, schema::samples(), |batch| {
+                let (refs, ts, vs) = sample_columns(&batch);
+                let mut row = 0;
+                while row < refs.len() {
+                    let r = refs[row];
+                    let run_end = row + refs[row..].iter().take_while(|&&x| x == r).count();
+                    let series = index.get(r, &path)?;
+                    ts_in.clear();
+                    vs_in.clear();
+                    for k in row..run_end {
+                        if range.contains(ts[k]) {
+                            ts_in.push(ts[k]);
+                            vs_in.push(vs[k]);
+                        }
+                    }
+                    if !ts_in.is_empty() {
+                        each(r, series, &ts_in, &vs_in);
+                    }
+                    row = run_end;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// The raw `samples` tables of the segments overlapping `range`, as Arrow

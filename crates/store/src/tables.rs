@@ -30,6 +30,23 @@ pub(crate) fn read_table(
     f: &SegmentFile,
     expected: SchemaRef,
 ) -> Result<Vec<RecordBatch>> {
+    let mut batches = Vec::new();
+    for_each_batch(dir, f, expected, |b| {
+        batches.push(b);
+        Ok(())
+    })?;
+    Ok(batches)
+}
+
+/// Hands each batch of a table to `each` as it is decoded, so a reader
+/// holds the file's bytes and one batch, not the whole table decoded; the
+/// row count is checked against the manifest once all were read.
+pub(crate) fn for_each_batch(
+    dir: &Path,
+    f: &SegmentFile,
+    expected: SchemaRef,
+    mut each: impl FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
     let path = dir.join(&f.path);
     let bytes = std::fs::read(&path).io("read", &path)?;
     check_sha256(&path, &sha256_hex(&bytes), f)?;
@@ -45,21 +62,23 @@ pub(crate) fn read_table(
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| perr("read", e))?;
-    let batches = reader
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|source| StoreError::Arrow {
+    let mut rows = 0usize;
+    for batch in reader {
+        let batch = batch.map_err(|source| StoreError::Arrow {
             op: "read",
             path: path.clone(),
             source,
         })?;
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        rows += batch.num_rows();
+        each(batch)?;
+    }
     if rows as u64 != f.rows {
         return Err(corrupt(
             path,
             format!("{rows} rows, the manifest says {}", f.rows),
         ));
     }
-    Ok(batches)
+    Ok(())
 }
 
 /// A damaged or replaced file is refused by its checksum.

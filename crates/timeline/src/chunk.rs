@@ -76,6 +76,32 @@ impl ChunkedSeries {
         ChunkedSeries { chunks }
     }
 
+    /// Appends samples later than every sample held (a recording read
+    /// segment by segment); `append`ing whole chunks of
+    /// [`SAMPLES_PER_CHUNK`] keeps them as full as one `encode` makes them.
+    pub fn append(&mut self, timestamps: &[i64], values: &[f64]) {
+        debug_assert!(
+            match (self.time_range(), timestamps.first()) {
+                (Some((_, last)), Some(&first)) => first > last,
+                _ => true,
+            },
+            "appended samples must follow the ones held"
+        );
+        self.chunks
+            .extend(ChunkedSeries::encode(timestamps, values).chunks);
+    }
+
+    /// Gives back the spare capacity appending left (a series built
+    /// chunk by chunk is kept for the life of the process).
+    pub fn shrink_to_fit(&mut self) {
+        self.chunks.shrink_to_fit();
+    }
+
+    /// Number of chunks.
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.chunks.iter().map(|c| usize::from(c.len)).sum()

@@ -5,7 +5,7 @@
 //!
 //! # Brief overview
 //! - [`Timeline::load`] reads a recording directory; recorded query answers
-//!   (series carrying [`QUERY_LABEL`]) are kept apart in
+//!   (series carrying [`QUERY_LABEL`](understudy_core::QUERY_LABEL)) are kept apart in
 //!   [`Timeline::answers`], so queries over the storage never see them.
 //! - [`load::load_start`]: when a run's load arrives, the one rule `analyze`
 //!   aligns runs on and the stage dashboard counts down to.
@@ -23,6 +23,7 @@
 //! day of a 10,000-series cluster fits where a few hours did, and a query
 //! decodes only what it reads.
 
+mod build;
 pub mod chunk;
 pub mod chunked;
 pub mod index;
@@ -32,7 +33,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use chunked::ChunkStorage;
-use understudy_core::{ObjectRevision, QUERY_LABEL, TimeRange};
+use understudy_core::{ObjectRevision, TimeRange};
 use understudy_promql::{Labels, MemStorage, Series};
 use understudy_store::{Recording, StoreError};
 
@@ -41,7 +42,7 @@ use understudy_store::{Recording, StoreError};
 pub struct Timeline {
     /// Every recorded series but the recorded query answers, compressed.
     pub storage: ChunkStorage,
-    /// Query results recorded live, each still carrying [`QUERY_LABEL`].
+    /// Query results recorded live, each still carrying [`QUERY_LABEL`](understudy_core::QUERY_LABEL).
     pub answers: Vec<Series>,
     /// Every object revision, in time order (empty from
     /// [`Timeline::load_samples`]).
@@ -72,19 +73,7 @@ impl Timeline {
     }
 
     fn read_samples(rec: &Recording) -> Result<Timeline, StoreError> {
-        let all = rec.samples(TimeRange::ALL, |_| true)?;
-        let samples = all.iter().map(|s| s.timestamps.len()).sum();
-        let mut answers = Vec::new();
-        // Each series is compressed as it comes, its decoded samples freed.
-        let storage = ChunkStorage::new(all.into_iter().filter_map(|s| {
-            let s = series(&s.series, s.timestamps, s.values);
-            if s.labels.get(QUERY_LABEL).is_some() {
-                answers.push(s);
-                None
-            } else {
-                Some(s)
-            }
-        }));
+        let (storage, answers, samples) = build::read(rec)?;
         let m = rec.manifest();
         let (data_min, data_max) = m.data_span().unwrap_or((m.start_ms, m.start_ms));
         Ok(Timeline {
@@ -128,6 +117,8 @@ pub fn storage(series: impl IntoIterator<Item = Series>) -> MemStorage {
 mod tests {
     use understudy_core::{SampleBatch, TimelineBatch};
     use understudy_store::{RecordingMeta, RecordingWriter};
+
+    use understudy_core::QUERY_LABEL;
 
     use super::*;
 
