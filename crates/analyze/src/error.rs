@@ -19,6 +19,16 @@ pub enum AnalyzeError {
     /// The recording (this directory) holds no sample at all.
     #[error("the recording {} holds no samples: nothing to analyse", .0.display())]
     Empty(PathBuf),
+    /// A series' labels, as read back, are not a valid series (a damaged
+    /// recording: the store checks them when writing).
+    #[error("the recording {} holds a series with invalid labels", dir.display())]
+    Labels {
+        /// The recording directory.
+        dir: PathBuf,
+        /// What is wrong with them.
+        #[source]
+        source: understudy_core::LabelError,
+    },
     /// Experiment time 0 asked for at or after the recording's end: an
     /// empty window would report 0 for every count.
     #[error(

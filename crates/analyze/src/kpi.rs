@@ -781,6 +781,7 @@ mod tests {
             series: BTreeMap::new(),
             metrics: BTreeSet::new(),
             objects,
+            storage: Default::default(),
             t0_ms: 0,
             aligned_by: AlignedBy::RecordingStart,
         }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use understudy_core::TimeRange;
 use understudy_plugin::{HostConfig, MetricKind, Mode, PluginHost, push_recording};
 use understudy_promql::Queryable;
-use understudy_timeline::Timeline;
 
 use crate::kpi::{Better, ComputedBy, Kpi, Measure, Unit};
 use crate::{AnalyzeError, Run};
@@ -77,13 +76,10 @@ pub fn run_plugins(
             .zip(windows)
             .map(|(run, w)| {
                 scope.spawn(move || -> Result<Vec<Kpi>, AnalyzeError> {
-                    let storage = Timeline::load_samples(&run.dir)
-                        .map_err(|e| AnalyzeError::store(&run.dir, e))?
-                        .storage;
                     let mut out = Vec::new();
                     for file in files {
                         step(format!("{} over {}", file.display(), run.name));
-                        out.extend(plugin_kpis(host, file, &storage, *w, &run.name)?);
+                        out.extend(plugin_kpis(host, file, &run.storage, *w, &run.name)?);
                     }
                     Ok(out)
                 })

@@ -4,8 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use understudy_core::{ObjectRevision, TimeRange};
+use std::sync::Arc;
+
+use understudy_core::ObjectRevision;
+use understudy_promql::{MatchOp, Matcher, Queryable};
 use understudy_store::{Recording, SeriesSamples};
+use understudy_timeline::{ChunkStorage, Timeline};
 
 use crate::AnalyzeError;
 use crate::timeseries::Points;
@@ -36,6 +40,21 @@ pub const CFS_THROTTLED: &str = "container_cpu_cfs_throttled_periods_total";
 /// The replicas a Deployment asks for (kube-state-metrics, or derived by
 /// the recorder).
 pub const DEPLOYMENT_SPEC_REPLICAS: &str = "kube_deployment_spec_replicas";
+
+/// A PromQL label set (with `__name__`) as the store's series.
+fn core_series(
+    labels: &understudy_promql::Labels,
+) -> Result<Arc<understudy_core::Series>, understudy_core::LabelError> {
+    let metric = labels.get("__name__").unwrap_or_default();
+    let rest = understudy_core::Labels::from_pairs(
+        labels
+            .0
+            .iter()
+            .filter(|(k, _)| k != "__name__")
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
+    understudy_core::Series::new(metric, rest).map(Arc::new)
+}
 
 /// Where a run's experiment time 0 comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -68,6 +87,9 @@ pub struct Run {
     pub metrics: BTreeSet<String>,
     /// Every object revision, in time order.
     pub objects: Vec<ObjectRevision>,
+    /// Every series, compressed, for the plugins: the recording is read
+    /// once, and [`Run::series`] decoded from here.
+    pub storage: ChunkStorage,
     /// Experiment time 0 (ms since the epoch).
     pub t0_ms: i64,
     /// Where `t0_ms` comes from.
@@ -93,25 +115,43 @@ impl Run {
         } else {
             manifest.name.clone()
         };
-        let mut metrics = BTreeSet::new();
+        drop(rec);
+        // One read of the recording: samples compressed, objects decoded.
+        let timeline = Timeline::load(dir).map_err(|e| AnalyzeError::store(dir, e))?;
+        let storage = timeline.storage;
+        let mut metrics: BTreeSet<String> = storage
+            .label_values("__name__")
+            .map(str::to_owned)
+            .collect();
+        metrics.extend(
+            timeline
+                .answers
+                .iter()
+                .filter_map(|a| a.labels.get("__name__").map(str::to_owned)),
+        );
         let mut series: BTreeMap<String, Vec<SeriesSamples>> = BTreeMap::new();
-        let wanted = rec
-            .samples(TimeRange::ALL, |s| {
-                if !metrics.contains(s.metric()) {
-                    metrics.insert(s.metric().to_owned());
-                }
-                METRICS.contains(&s.metric())
-            })
-            .map_err(|e| AnalyzeError::store(dir, e))?;
-        for s in wanted {
-            series
-                .entry(s.series.metric().to_owned())
-                .or_default()
-                .push(s);
+        for metric in METRICS {
+            let name = Matcher {
+                name: "__name__".to_owned(),
+                op: MatchOp::Equal,
+                value: (*metric).to_owned(),
+            };
+            for s in storage.select(&[name], i64::MIN, i64::MAX) {
+                let decoded = core_series(&s.labels).map_err(|source| AnalyzeError::Labels {
+                    dir: dir.to_owned(),
+                    source,
+                })?;
+                series
+                    .entry((*metric).to_owned())
+                    .or_default()
+                    .push(SeriesSamples {
+                        series: decoded,
+                        timestamps: s.timestamps,
+                        values: s.values,
+                    });
+            }
         }
-        let objects = rec
-            .objects(TimeRange::ALL)
-            .map_err(|e| AnalyzeError::store(dir, e))?;
+        let objects = timeline.objects;
         let mut run = Run {
             name,
             dir: dir.to_owned(),
@@ -120,6 +160,7 @@ impl Run {
             series,
             metrics,
             objects,
+            storage,
             t0_ms: start_ms,
             aligned_by: AlignedBy::RecordingStart,
         };

@@ -47,6 +47,12 @@ impl ChunkStorage {
         }
     }
 
+    /// The values label `name` takes across the series, in order (the
+    /// metric names for `__name__`), from the index.
+    pub fn label_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.index.values(name)
+    }
+
     /// How many series it holds.
     pub fn len(&self) -> usize {
         self.labels.len()

@@ -47,6 +47,14 @@ impl Postings {
         index
     }
 
+    /// The values label `name` takes, in order.
+    pub fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flat_map(|values| values.keys().map(String::as_str))
+    }
+
     /// The ids of the series matching every matcher (a missing label
     /// matches as ""), ascending.
     pub fn select(&self, matchers: &[Matcher]) -> Vec<u32> {
