@@ -18,10 +18,17 @@
 //!
 //! Why a crate of its own: the store knows Parquet, not PromQL, and PromQL
 //! knows series, not recordings; this layer joins them, below every reader.
-//! Why compressed chunks in memory rather than decoded vectors: a sample
-//! costs 16 bytes decoded and about 1–2 compressed (regular scrapes), so a
-//! day of a 10,000-series cluster fits where a few hours did, and a query
-//! decodes only what it reads.
+//! Why compressed chunks in memory rather than decoded vectors, measured
+//! with `scripts/bench-storage.sh` (10,000 series x 6 h, beside Prometheus
+//! 2.42): a sample costs 16 bytes decoded and 5.1 in Prometheus' XOR
+//! encoding (under 1 for a constant, 2.5 for a counter, 8 for a random
+//! float; as large as Prometheus' own chunk files for the same samples), so
+//! the replay rests at 110 MB where it rested at 361, and each query
+//! decodes only the chunks it reads, which kept it 0.42x Prometheus' time.
+//! Reading chunks lazily from disk, as Prometheus does, would lower memory
+//! at rest further; the recordings' Parquet pages are too large a unit for
+//! that (a page spans many series), so it would need a chunk file of its
+//! own.
 
 mod build;
 pub mod chunk;
