@@ -157,7 +157,9 @@ impl Recording {
             let Some(f) = table(seg, "samples") else {
                 continue;
             };
-            for batch in read_table(&self.dir, f, schema::samples())? {
+            // A batch at a time: `inspect` of a day-long recording would
+            // otherwise decode every sample at once.
+            for_each_batch(&self.dir, f, schema::samples(), |batch| {
                 let (refs, ts, _) = sample_columns(&batch);
                 for (&r, &t) in refs.iter().zip(ts) {
                     let e = stats.entry(r).or_insert((0, t, t));
@@ -165,7 +167,8 @@ impl Recording {
                     e.1 = e.1.min(t);
                     e.2 = e.2.max(t);
                 }
-            }
+                Ok(())
+            })?;
         }
         let mut v = Vec::with_capacity(stats.len());
         for (r, (samples, min_time_ms, max_time_ms)) in stats {
