@@ -38,19 +38,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bin=${UNDERSTUDY_BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release -q -p understudy-cli
-  bin="$CARGO_TARGET_DIR/release/understudy"
-fi
+source scripts/bench-data.sh
+bin=$(bench_binary)
 data=${data:-$work}
-mkdir -p "$data"
-if [ ! -d "$data/blocks" ]; then
-  echo "== data: $series series x $scrapes scrapes at 15 s"
-  cargo bench -q -p understudy-store --bench write -- --series "$series" --scrapes "$scrapes" --out "$data" >/dev/null 2>&1
-  promtool tsdb create-blocks-from openmetrics "$data/samples.om" "$data/blocks" >/dev/null
-  rm "$data/samples.om"
-fi
+bench_data "$data" "$series" "$scrapes"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 kib() { awk -v k="$1" '/^'"$1"':/ {print $2}' "/proc/$2/status"; }

@@ -27,19 +27,10 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-bin=${UNDERSTUDY_BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release -q -p understudy-cli
-  bin="$CARGO_TARGET_DIR/release/understudy"
-fi
+source scripts/bench-data.sh
+bin=$(bench_binary)
 data=${data:-$work}
-mkdir -p "$data"
-if [ ! -d "$data/blocks" ]; then
-  echo "== data: $series series x $scrapes scrapes at 15 s"
-  cargo bench -q -p understudy-store --bench write -- --series "$series" --scrapes "$scrapes" --out "$data" >/dev/null 2>&1
-  promtool tsdb create-blocks-from openmetrics "$data/samples.om" "$data/blocks" >/dev/null
-  rm "$data/samples.om"
-fi
+bench_data "$data" "$series" "$scrapes"
 
 exec python3 - "$bin" "$data" "$runs" <<'EOF'
 import json, os, signal, socket, statistics, subprocess, sys, time, urllib.parse, urllib.request

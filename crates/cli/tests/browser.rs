@@ -184,17 +184,7 @@ fn the_live_dashboard_fills_its_width_and_names_its_prometheus() {
                        {"id": 5, "type": "timeseries", "title": "Scrape time", "interval": "1s",
                         "targets": [{"refId": "A", "expr": "scrape_duration_seconds"}]}]}"#,
     );
-    let mut cmd = understudy();
-    cmd.args([
-        "dashboard",
-        "--prometheus",
-        &prometheus.url,
-        "--listen",
-        "127.0.0.1:0",
-        "--dashboard",
-    ])
-    .arg(&dashboard);
-    let server = Server::start(cmd, "dashboard of");
+    let server = Server::dashboard(&prometheus.url, &dashboard);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !http_get(&server.addr, "/api/v1/query?query=up")
         .1

@@ -174,17 +174,7 @@ fn the_same_page_works_live_over_a_real_prometheus() {
                         "targets": [{"refId": "A", "expr": "up", "legendFormat": "{{job}}"}]},
                        {"id": 4, "type": "text", "title": "Notes"}]}"#,
     );
-    let mut cmd = understudy();
-    cmd.args([
-        "dashboard",
-        "--prometheus",
-        &prometheus.url,
-        "--listen",
-        "127.0.0.1:0",
-        "--dashboard",
-    ])
-    .arg(&dashboard);
-    let server = Server::start(cmd, "dashboard of");
+    let server = Server::dashboard(&prometheus.url, &dashboard);
     let addr = server.addr.clone();
     // Wait for a few scrapes.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);

@@ -279,6 +279,22 @@ pub struct Server {
 }
 
 impl Server {
+    /// `understudy dashboard` on a free loopback port, proxying
+    /// `prometheus` (a URL) and showing the dashboard file `dashboard`.
+    pub fn dashboard(prometheus: &str, dashboard: &Path) -> Server {
+        let mut cmd = understudy();
+        cmd.args([
+            "dashboard",
+            "--prometheus",
+            prometheus,
+            "--listen",
+            "127.0.0.1:0",
+            "--dashboard",
+        ])
+        .arg(dashboard);
+        Server::start(cmd, "dashboard of")
+    }
+
     /// Starts `cmd` and waits for the log line containing `marker` and
     /// ` on http://ADDR`.
     pub fn start(mut cmd: Command, marker: &str) -> Server {
