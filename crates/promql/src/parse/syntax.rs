@@ -624,21 +624,12 @@ impl Parser {
             return Err(self.unexpected(Some("offset"), Some("duration")));
         }
         check_duration(&self.advance())?;
-        let problem = if node.kind == Kind::Other {
-            Some(
-                "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-            )
-        } else if node.offset {
-            Some("offset may not be set multiple times")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return Err(Diagnosis {
-                pos: node.start,
-                message: problem.to_string(),
-            });
-        }
+        modifies(
+            &node,
+            "offset",
+            node.offset,
+            "offset may not be set multiple times",
+        )?;
         node.offset = true;
         Ok(node)
     }
@@ -673,21 +664,12 @@ impl Parser {
             }
             _ => return Err(self.unexpected(CONTEXT, EXPECTED)),
         }
-        let problem = if node.kind == Kind::Other {
-            Some(
-                "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-            )
-        } else if node.at {
-            Some("@ <timestamp> may not be set multiple times")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return Err(Diagnosis {
-                pos: node.start,
-                message: problem.to_string(),
-            });
-        }
+        modifies(
+            &node,
+            "@",
+            node.at,
+            "@ <timestamp> may not be set multiple times",
+        )?;
         node.at = true;
         Ok(node)
     }
@@ -738,6 +720,24 @@ fn may_be_label(tok: Tok) -> bool {
             | Tok::Op(Op::And | Op::Or | Op::Unless | Op::Atan2)
             | Tok::Preprocessor
     )
+}
+
+/// What both modifiers (`offset`, `@`) check once parsed, in Prometheus'
+/// words: they follow a selector or a subquery, and only once.
+fn modifies(node: &Node, modifier: &str, set: bool, twice: &str) -> Parsed<()> {
+    let message = if node.kind == Kind::Other {
+        format!(
+            "{modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery"
+        )
+    } else if set {
+        twice.to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Diagnosis {
+        pos: node.start,
+        message,
+    })
 }
 
 #[cfg(test)]
