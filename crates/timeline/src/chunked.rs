@@ -86,8 +86,8 @@ impl ChunkStorage {
             .map(|id| (&self.labels[id as usize], &self.samples[id as usize]))
     }
 
-    /// Every series, decoded whole, in label order: for readers that walk
-    /// a recording once (the load's start, pod metrics), one at a time.
+    /// Every series, decoded whole, in label order, one at a time (a
+    /// reader that needs them all; selections go through the index).
     pub fn iter(&self) -> impl Iterator<Item = Series> + '_ {
         self.labels.iter().zip(&self.samples).map(|(l, c)| {
             let mut s = Series {

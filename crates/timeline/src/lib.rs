@@ -23,7 +23,7 @@
 //! 2.42): a sample costs 16 bytes decoded and 5.1 in Prometheus' XOR
 //! encoding (under 1 for a constant, 2.5 for a counter, 8 for a random
 //! float; as large as Prometheus' own chunk files for the same samples), so
-//! the replay rests at 110 MB where it rested at 361, and each query
+//! the replay rests at 110 MB where it rested at 355, and each query
 //! decodes only the chunks it reads, which kept it 0.42x Prometheus' time.
 //! Reading chunks lazily from disk, as Prometheus does, would lower memory
 //! at rest further; the recordings' Parquet pages are too large a unit for
